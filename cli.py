@@ -1,0 +1,269 @@
+"""``otklik``: one command line for everything. Each command calls the matching Python API."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+import store
+from config.catalogue import DEFAULT_CATALOGUE, load_catalogue
+from config.sources import DEFAULT_SOURCES, load_sources, select_sources
+from config.yaml_nodes import ConfigError
+from crawlers.run import CrawlFailed
+
+ROOT = Path(__file__).resolve().parent
+DbOption = Annotated[Path, typer.Option("--db", envvar="OTKLIK_DB",
+                                         help="SQLite database file.")]
+SourcesOption = Annotated[Path, typer.Option("--sources", help="Sources file (YAML).")]
+
+app = typer.Typer(
+    help="Otklik: social listening and community feedback mining for CX teams.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+
+class CommandError(Exception):
+    """A user-facing failure, printed as one line."""
+
+
+@app.command()
+def crawl(
+    sources: Annotated[list[str] | None, typer.Argument(help="Source ids (default: all).")] = None,
+    db: DbOption = store.DEFAULT_DB_PATH,
+    sources_file: SourcesOption = DEFAULT_SOURCES,
+    resume: Annotated[bool, typer.Option(help="Keep a job folder per source to resume a "
+                                               "killed crawl.")] = True,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Scrapy setting NAME=VALUE, e.g. --set DOWNLOAD_DELAY=1.")] = None,
+) -> None:
+    """Crawl sources into the store; re-crawls store only what is new or edited."""
+    from crawlers.run import crawl_sources, parse_setting  # noqa: I001 (scrapy loads lazily)
+
+    chosen = select_sources(load_sources(sources_file), sources or [])
+    if not chosen:
+        raise CommandError(f"no enabled sources in {sources_file}")
+    jobs = Path(db).parent / "jobs" if resume else None
+    with _progress() as progress:
+        tasks = {s.id: progress.add_task(s.id, total=None) for s in chosen}
+        results = crawl_sources(
+            chosen, db_path=db, sources_path=sources_file, jobs_dir=jobs,
+            on_item=lambda source_id: progress.advance(tasks[source_id]),
+            **dict(parse_setting(item) for item in set_ or []),
+        )
+    _print_crawl_results(results)
+
+
+@app.command()
+def tag(
+    db: DbOption = store.DEFAULT_DB_PATH,
+    batch_size: Annotated[int, typer.Option(min=1)] = 256,
+) -> None:
+    """Tag mentions that are untagged or were tagged by an older model version."""
+    from nlp.tagger import count_pending, tag_pending
+
+    with store.open_db(db) as database:
+        pending = count_pending(database)
+        with _progress() as progress:
+            task = progress.add_task("tagging", total=pending)
+            done = tag_pending(database, batch_size, lambda n: progress.advance(task, n))
+    console.print(f"tagged {done} mentions")
+
+
+@app.command()
+def analyze(
+    db: DbOption = store.DEFAULT_DB_PATH,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+) -> None:
+    """Analyse tagged mentions: volume per day, languages and the most active authors."""
+    from insights.queries import counts_by, daily_volume, top_authors
+
+    with store.open_db(db) as database:
+        days = daily_volume(database, source)
+        languages = counts_by(database, "language")
+        authors = top_authors(database)
+    table = Table("day", "mentions", title="Mentions per day")
+    for day, count in days:
+        table.add_row(day, str(count))
+    console.print(table)
+    console.print("languages: " + ", ".join(f"{lang} {n}" for lang, n in languages))
+    table = Table("author", "source", "mentions", "last seen", title="Most active authors")
+    for author in authors:
+        table.add_row(author["handle"], author["source"], str(author["mentions"]),
+                      author["last_seen"] or "")
+    console.print(table)
+
+
+@app.command("app")
+def run_app(
+    db: DbOption = store.DEFAULT_DB_PATH,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+) -> None:
+    """Start the dashboard on 127.0.0.1."""
+    env = {**os.environ, "OTKLIK_DB": str(Path(db).resolve())}
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+               "--server.address", "127.0.0.1", "--server.port", str(port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    console.print(f"dashboard: http://127.0.0.1:{port}")
+    raise typer.Exit(subprocess.call(command, env=env))
+
+
+@app.command()
+def demo(
+    db: DbOption = Path("data/demo.db"),
+    port: Annotated[int, typer.Option(help="Port of the local sample site.")] = 8765,
+) -> None:
+    """Serve the bundled sample community on 127.0.0.1, crawl it, tag it and report.
+
+    A second run reuses what is stored: only new or edited posts are written.
+    """
+    from demo.run import sample_sources, serve_sample
+
+    with serve_sample(port) as base_url:
+        console.print(f"sample community at {base_url}/forum/index.php")
+        sources_file = sample_sources(base_url, Path(db).parent / "demo-sources.yaml")
+        crawl(sources=None, db=db, sources_file=sources_file, resume=False, set_=None)
+    tag(db=db)
+    analyze(db=db)
+    stats(db=db)
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Argument(help="Output file: .csv or .xlsx.")],
+    db: DbOption = store.DEFAULT_DB_PATH,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+) -> None:
+    """Export mentions to CSV (UTF-8 with BOM) or XLSX, safe to open in a spreadsheet."""
+    from insights.export import write_rows
+    from insights.queries import mentions_for_export
+
+    with store.open_db(db) as database:
+        rows = mentions_for_export(database, source)
+    write_rows(rows, out)
+    console.print(f"wrote {len(rows)} mentions to {out}")
+
+
+@app.command()
+def stats(db: DbOption = store.DEFAULT_DB_PATH) -> None:
+    """What the store holds, and how each source's last crawl went."""
+    from insights.queries import counts_by, overview
+
+    with store.open_db(db) as database:
+        totals = overview(database)
+        by_source = counts_by(database, "source_id")
+        by_kind = counts_by(database, "kind")
+        by_language = counts_by(database, "language")
+        runs = store.last_runs(database)
+    console.print(
+        f"{totals['mentions']} mentions by {totals['authors']} authors in "
+        f"{totals['threads']} threads from {totals['sources']} sources; "
+        f"{totals['edited']} edited; published {totals['first_published'] or '-'} .. "
+        f"{totals['last_published'] or '-'}"
+    )
+    for title, rows in (("source", by_source), ("kind", by_kind), ("language", by_language)):
+        console.print(f"by {title}: " + (", ".join(f"{k} {n}" for k, n in rows) or "-"))
+    table = Table("source", "last crawl", "status", "new", "edited", "skipped", "flags",
+                  title="Crawls")
+    for run in runs:
+        counts = Counter({k.removeprefix("otklik/"): v for k, v in run["stats"].items()})
+        skipped = sum(v for k, v in counts.items() if k.startswith("skipped/"))
+        table.add_row(run["source"], run["finished_at"] or run["started_at"], run["status"],
+                      str(counts["stored/inserted"]), str(counts["stored/updated"]),
+                      str(skipped), ", ".join(run["flags"]) or "ok")
+    console.print(table)
+
+
+@app.command("erase-author")
+def erase_author(
+    source: Annotated[str, typer.Argument(help="Source id.")],
+    handle: Annotated[str, typer.Argument(help="The author's handle in that source.")],
+    db: DbOption = store.DEFAULT_DB_PATH,
+) -> None:
+    """Remove every trace of a person (right to be forgotten); only the erasure is logged."""
+    with store.open_db(db) as database:
+        counts = store.erase_author(database, source, handle)
+    console.print(f"erased {counts['mentions']} mentions and {counts['quotes']} quotes")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Words to find; "quotes" keep a phrase.')],
+    db: DbOption = store.DEFAULT_DB_PATH,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 20,
+) -> None:
+    """Full-text search over mentions (Cyrillic and Latin, inflected forms by stem)."""
+    with store.open_db(db) as database:
+        results = store.search_mentions(database, query, source=source, limit=limit)
+    if not results:
+        console.print("no mentions found")
+    for result in results:
+        console.print(f"[bold]{result['published_at'] or '-'}[/] {result['source']} "
+                      f"{result['author'] or '?'}: {result['snippet']}", markup=True,
+                      highlight=False)
+        console.print(f"  {result['url']}", highlight=False)
+
+
+@app.command()
+def check(
+    catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
+    sources_file: SourcesOption = DEFAULT_SOURCES,
+) -> None:
+    """Validate the catalogue and the sources file."""
+    loaded = load_catalogue(catalogue)
+    sources = load_sources(sources_file)
+    console.print(f"catalogue ok: {len(loaded.own_brands)} own brands, "
+                  f"{len(loaded.competitors)} competitors, {len(loaded.touchpoints)} touchpoints")
+    console.print(f"sources ok: {len(sources)} sources")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    console=console, transient=False)
+
+
+def _print_crawl_results(results: dict[str, dict]) -> None:
+    for source_id, crawl_stats in results.items():
+        counts = {k.removeprefix("otklik/"): v for k, v in crawl_stats.items()
+                  if k.startswith("otklik/")}
+        console.print(
+            f"{source_id}: {counts.get('stored/inserted', 0)} new, "
+            f"{counts.get('stored/updated', 0)} edited, "
+            f"{counts.get('stored/unchanged', 0)} unchanged, "
+            f"{sum(v for k, v in counts.items() if k.startswith('skipped/'))} skipped, "
+            f"finished: {crawl_stats.get('finish_reason', '?')}"
+        )
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning known errors into one-line messages."""
+    try:
+        app(standalone_mode=False)
+    except (ConfigError, store.StoreError, CommandError, ValueError, CrawlFailed) as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except typer.Exit as done:
+        raise SystemExit(done.exit_code) from None
+    except Exception as error:  # click's usage errors
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            raise SystemExit(error.exit_code) from None
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""User-editable configuration files: the catalogue of brands and touchpoints, the sources."""

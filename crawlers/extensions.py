@@ -1,0 +1,62 @@
+"""Records every crawl as a run of its source: counts, outcome and health flags."""
+
+from __future__ import annotations
+
+from scrapy import signals
+
+import store
+
+LAYOUT_CHANGED = "layout changed"
+
+
+def health_flags(stats: dict, stored_before: int) -> list[str]:
+    """Flags for a finished crawl: pages that should hold posts gave none, yet posts were
+    found there before, means the site's markup changed rather than that nothing is new."""
+    pages = stats.get("otklik/pages/posts_expected", 0)
+    parsed = stats.get("otklik/posts/parsed", 0)
+    if pages > 0 and parsed == 0 and stored_before > 0:
+        return [LAYOUT_CHANGED]
+    return []
+
+
+class CrawlRunRecorder:
+    """Opens a crawl run when a source spider starts and closes it with its stats."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.db_path = crawler.settings.get("OTKLIK_DB")
+        self.run_id = None
+        self.stored_before = 0
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider) -> None:
+        source = getattr(spider, "source", None)
+        if source is None or not self.crawler.settings.getbool("OTKLIK_STORE_ENABLED", True):
+            return
+        with store.open_db(self.db_path) as db:
+            store.upsert_source(db, source.id, source.kind, source.url, source.title)
+            self.stored_before = store.count_mentions(db, source.id)
+            self.run_id = store.start_run(db, source.id)
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self.run_id is None:
+            return
+        stats = self.crawler.stats.get_stats()
+        flags = health_flags(stats, self.stored_before)
+        status = "finished" if reason == "finished" else reason
+        with store.open_db(self.db_path) as db:
+            store.finish_run(db, self.run_id, status, _summary(stats), flags)
+        if flags:
+            spider.logger.warning("source %s: %s", spider.source.id, ", ".join(flags))
+
+
+def _summary(stats: dict) -> dict:
+    keep = ("otklik/", "item_scraped_count", "item_dropped_count", "response_received_count",
+            "log_count/ERROR", "downloader/response_status_count/")
+    return {key: value for key, value in stats.items() if key.startswith(keep)}

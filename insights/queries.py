@@ -1,0 +1,81 @@
+"""Read-only queries the CLI reports and the dashboard show. No writes here."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+
+def overview(db: Database) -> dict:
+    """Totals across the store: mentions, authors, sources, threads, tagged share."""
+    mentions, authors, sources = db.execute(
+        """SELECT (SELECT count(*) FROM mentions), (SELECT count(*) FROM authors),
+                  (SELECT count(*) FROM sources)"""
+    ).fetchone()
+    threads = db.execute(
+        "SELECT count(*) FROM (SELECT DISTINCT source_id, thread_id FROM mentions "
+        "WHERE thread_id IS NOT NULL)"
+    ).fetchone()[0]
+    edited = db.execute("SELECT count(*) FROM mentions WHERE version > 1").fetchone()[0]
+    first, last = db.execute("SELECT min(published_at), max(published_at) FROM mentions").fetchone()
+    return {
+        "mentions": mentions,
+        "authors": authors,
+        "sources": sources,
+        "threads": threads,
+        "edited": edited,
+        "first_published": first,
+        "last_published": last,
+    }
+
+
+def counts_by(db: Database, column: str) -> list[tuple[str, int]]:
+    """Mentions per value of ``source_id``, ``kind`` or ``language``, largest first."""
+    if column not in {"source_id", "kind", "language"}:
+        raise ValueError(f"cannot count by {column!r}; choose source_id, kind or language")
+    rows = db.execute(
+        f"SELECT coalesce({column}, 'untagged'), count(*) FROM mentions "
+        f"GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    return [(value, count) for value, count in rows]
+
+
+def daily_volume(db: Database, source: str | None = None) -> list[tuple[str, int]]:
+    """Mentions per UTC day of publication, oldest first."""
+    where, params = "WHERE published_at IS NOT NULL", []
+    if source:
+        where += " AND source_id = ?"
+        params.append(source)
+    return db.execute(
+        f"SELECT substr(published_at, 1, 10) AS day, count(*) FROM mentions {where} "
+        f"GROUP BY day ORDER BY day",
+        params,
+    ).fetchall()
+
+
+def top_authors(db: Database, limit: int = 10) -> list[dict]:
+    """Most active authors with their source, post count and last post date."""
+    rows = db.execute(
+        """SELECT a.source_id, a.handle, a.profile_url, count(m.id), max(m.published_at)
+           FROM authors a JOIN mentions m ON m.author_id = a.id
+           GROUP BY a.id ORDER BY count(m.id) DESC, a.handle LIMIT ?""",
+        [limit],
+    ).fetchall()
+    keys = ("source", "handle", "profile_url", "mentions", "last_seen")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def mentions_for_export(db: Database, source: str | None = None) -> list[dict]:
+    """Every mention with its author, for export, oldest first."""
+    where, params = "", []
+    if source:
+        where, params = "WHERE m.source_id = ?", [source]
+    rows = db.execute(
+        f"""SELECT m.id, m.source_id, m.kind, m.published_at, a.handle, a.profile_url,
+                   m.title, m.text, m.language, m.rating, m.url
+            FROM mentions m LEFT JOIN authors a ON a.id = m.author_id {where}
+            ORDER BY m.published_at, m.seq""",
+        params,
+    ).fetchall()
+    keys = ("id", "source", "kind", "published_at", "author", "profile_url", "title", "text",
+            "language", "rating", "url")
+    return [dict(zip(keys, row, strict=True)) for row in rows]

