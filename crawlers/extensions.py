@@ -5,6 +5,7 @@ from __future__ import annotations
 from scrapy import signals
 
 import store
+from crawlers.spiders.base import THREADS_STATE
 
 LAYOUT_CHANGED = "layout changed"
 
@@ -51,6 +52,8 @@ class CrawlRunRecorder:
         flags = health_flags(stats, self.stored_before)
         status = "finished" if reason == "finished" else reason
         with store.open_db(self.db_path) as db:
+            if reason == "finished" and getattr(spider, "seen_threads", None):
+                store.merge_state(db, spider.source.id, THREADS_STATE, spider.seen_threads)
             store.finish_run(db, self.run_id, status, _summary(stats), flags)
         if flags:
             spider.logger.warning("source %s: %s", spider.source.id, ", ".join(flags))

@@ -34,3 +34,4 @@ OTKLIK_SOURCES = os.environ.get("OTKLIK_SOURCES", "data/sources.yaml")
 OTKLIK_STORE_ENABLED = True
 
 EXTENSIONS = {"crawlers.extensions.CrawlRunRecorder": 500}
+OTKLIK_CATALOGUE = os.environ.get("OTKLIK_CATALOGUE", "data/catalogue.yaml")

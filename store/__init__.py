@@ -4,12 +4,20 @@ Everything else calls these functions, so that a server database can replace SQL
 behind the same interface.
 """
 
-from store.crawl_state import finish_run, get_state, last_runs, set_state, start_run
+from store.crawl_state import (
+    finish_run,
+    get_state,
+    last_runs,
+    merge_state,
+    set_state,
+    start_run,
+)
 from store.db import DEFAULT_DB_PATH, StoreError, default_db_path, open_db
 from store.erasure import erase_author
 from store.identity import author_id, canonical_url, content_hash, mention_id
 from store.mentions import (
     count_mentions,
+    is_stored,
     upsert_mention,
     upsert_mentions,
     upsert_source,
@@ -27,9 +35,11 @@ __all__ = [
     "default_db_path",
     "erase_author",
     "finish_run",
+    "is_stored",
     "get_state",
     "last_runs",
     "mention_id",
+    "merge_state",
     "open_db",
     "search_mentions",
     "set_state",

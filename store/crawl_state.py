@@ -29,6 +29,14 @@ def set_state(db: Database, source_id: str, key: str, value: Any) -> None:
         )
 
 
+def merge_state(db: Database, source_id: str, key: str, updates: dict) -> None:
+    """Merge ``updates`` into the mapping saved under ``key``, in one transaction."""
+    with db.atomic():
+        current = get_state(db, source_id, key, {})
+        current.update(updates)
+        set_state(db, source_id, key, current)
+
+
 def start_run(db: Database, source_id: str) -> int:
     """Open a crawl run for a source and return its id."""
     with db.atomic():

@@ -182,3 +182,9 @@ def count_mentions(db: Database, source_id: str | None = None) -> int:
     return db.execute(
         "SELECT count(*) FROM mentions WHERE source_id = ?", [source_id]
     ).fetchone()[0]
+
+
+def is_stored(db: Database, source_id: str, url: str) -> bool:
+    """True if the mention at ``url`` of ``source_id`` is stored."""
+    row = db.execute("SELECT 1 FROM mentions WHERE id = ?", [mention_id(source_id, url)])
+    return row.fetchone() is not None

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
 import scrapy
 
+import store
 from config.sources import DEFAULT_SOURCES, load_sources, select_sources
+
+THREADS_STATE = "threads"
 
 
 class SourceSpider(scrapy.Spider):
@@ -25,7 +31,53 @@ class SourceSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.source = config
         spider.max_pages = config.max_pages
+        spider.since = datetime.now(UTC) - timedelta(days=config.since_days)
+        spider.seen_threads = {}
+        spider._db = None
+        spider._known_threads = None
         return spider
+
+    @property
+    def db(self):
+        """A connection to the store for reading what is already there (``None`` with the
+        store switched off, e.g. in benchmarks)."""
+        if self._db is None and self.settings.getbool("OTKLIK_STORE_ENABLED", True):
+            self._db = store.open_db(self.settings.get("OTKLIK_DB"))
+        return self._db
+
+    def is_stored(self, url: str) -> bool:
+        """True if the post at ``url`` is already in the store: incremental crawls stop
+        paging back once they reach such posts."""
+        return self.db is not None and store.is_stored(self.db, self.source.id, url)
+
+    def thread_changed(self, thread_key: str, signature: object) -> bool:
+        """True if a thread (topic, post with comments, …) looks different from the last
+        finished crawl: ``signature`` is what the listing shows of it (reply count, last post
+        time). The new signature is saved only when this crawl finishes, so a killed crawl
+        looks at the thread again."""
+        if self._known_threads is None:
+            stored = store.get_state(self.db, self.source.id, THREADS_STATE, {}) if self.db else {}
+            self._known_threads = stored
+        signature = _jsonable(signature)
+        self.seen_threads[thread_key] = signature
+        changed = self._known_threads.get(thread_key) != signature
+        if not changed:
+            self.count("threads/unchanged")
+        return changed
+
+    def forget_thread(self, thread_key: str) -> None:
+        """Do not save this thread's signature: a page of it failed, so look again next time."""
+        self.seen_threads.pop(thread_key, None)
+
+    def too_old(self, published_at: str | None) -> bool:
+        """True for a post published before the source's ``since_days`` window."""
+        if not published_at:
+            return False
+        return datetime.fromisoformat(published_at) < self.since
+
+    def closed(self, reason: str) -> None:
+        if self._db is not None:
+            self._db.close()
 
     def count(self, key: str, amount: int = 1) -> None:
         """Add to an ``otklik/…`` counter of this crawl's stats."""
@@ -39,3 +91,8 @@ class SourceSpider(scrapy.Spider):
     def page_budget_left(self) -> bool:
         """True while this crawl has fetched fewer pages than the source allows."""
         return self.crawler.stats.get_value("response_received_count", 0) < self.max_pages
+
+
+def _jsonable(value: object) -> object:
+    """Signatures are compared after a JSON round trip (tuples become lists)."""
+    return json.loads(json.dumps(value, default=str))
