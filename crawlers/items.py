@@ -12,6 +12,7 @@ class Mention:
     Spiders fill ``body_html`` (the author's own words) and ``quotes`` (other people's
     words the author quoted, each ``{"author": …, "html": …}``); the clean pipeline turns
     them into ``text`` and ``quotes`` of plain text. ``published_at`` is ISO-8601 in UTC.
+    The dedup pipeline fills ``minhash``, ``lsh_keys`` and, for a cross-post, ``duplicate_of``.
     """
 
     source: str
@@ -35,3 +36,6 @@ class Mention:
     replies: int | None = None
     views: int | None = None
     metadata: dict = field(default_factory=dict)
+    minhash: bytes | None = None
+    lsh_keys: list[int] = field(default_factory=list)
+    duplicate_of: str | None = None

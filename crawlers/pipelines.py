@@ -8,6 +8,7 @@ from dataclasses import asdict
 from scrapy.exceptions import DropItem
 
 import store
+from crawlers.dedup import THRESHOLD, band_keys, signature, similarity
 from crawlers.items import Mention
 from crawlers.text import html_to_text, normalise_text
 
@@ -52,15 +53,29 @@ class CleanPipeline:
 
 
 class DedupPipeline:
-    """Drops a post already seen in this crawl (same source and canonical URL)."""
+    """Drops a post already seen in this crawl (same source and canonical URL) and marks a
+    cross-post (near-identical text stored under another URL) with ``duplicate_of``.
+
+    Cross-posts are kept, not dropped: counts skip them, spam detection needs them.
+    """
 
     def __init__(self, crawler):
+        self.crawler = crawler
         self.stats = crawler.stats
         self.seen: set[str] = set()
+        self.db = None
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
+
+    def open_spider(self) -> None:
+        if self.crawler.settings.getbool("OTKLIK_STORE_ENABLED", True):
+            self.db = store.open_db(self.crawler.settings.get("OTKLIK_DB"))
+
+    def close_spider(self) -> None:
+        if self.db is not None:
+            self.db.close()
 
     def process_item(self, item: Mention) -> Mention:
         key = store.mention_id(item.source, item.url)
@@ -68,7 +83,21 @@ class DedupPipeline:
             self.stats.inc_value("otklik/dropped/duplicate")
             raise DropItem(f"duplicate post {item.url}")
         self.seen.add(key)
+        item.minhash = signature(item.text)
+        item.lsh_keys = band_keys(item.minhash) if item.minhash else []
+        if self.db is not None and item.minhash:
+            item.duplicate_of = find_original(self.db, key, item.minhash, item.lsh_keys)
+            if item.duplicate_of:
+                self.stats.inc_value("otklik/dedup/near_duplicate")
         return item
+
+
+def find_original(db, mention_key: str, minhash: bytes, keys: list[int]) -> str | None:
+    """The stored post this one repeats (estimated overlap ≥ ``THRESHOLD``), if any."""
+    for candidate, candidate_hash in store.near_duplicate_candidates(db, keys, mention_key):
+        if candidate_hash and similarity(minhash, candidate_hash) >= THRESHOLD:
+            return candidate
+    return None
 
 
 class StorePipeline:

@@ -18,6 +18,7 @@ from store.identity import author_id, canonical_url, content_hash, mention_id
 from store.mentions import (
     count_mentions,
     is_stored,
+    near_duplicate_candidates,
     upsert_mention,
     upsert_mentions,
     upsert_source,
@@ -40,6 +41,7 @@ __all__ = [
     "last_runs",
     "mention_id",
     "merge_state",
+    "near_duplicate_candidates",
     "open_db",
     "search_mentions",
     "set_state",

@@ -15,9 +15,10 @@ def erase_author(db: Database, source_id: str, handle: str) -> dict:
     """Delete an author, their mentions and everything derived from them, in one transaction.
 
     Tags, hits, corrections, history, cluster memberships, advocate scores and risk statuses
-    go with them (``ON DELETE CASCADE``); full-text rows, alert examples and quotes of their
-    words inside other people's posts are removed explicitly. Only the fact that an erasure
-    happened, with counts, is recorded. Raises ``StoreError`` for an unknown author.
+    go with them (``ON DELETE CASCADE``); full-text rows, alert examples, cross-post links to
+    their posts and quotes of their words inside other people's posts are removed explicitly.
+    Only the fact that an erasure happened, with counts, is recorded. Raises ``StoreError``
+    for an unknown author.
     """
     identifier = author_id(source_id, handle)
     with db.atomic():
@@ -37,6 +38,8 @@ def erase_author(db: Database, source_id: str, handle: str) -> dict:
         db.execute("DELETE FROM authors WHERE id = ?", [identifier])
         quotes_removed = _drop_quotes_by(db, source_id, names)
         _drop_alert_examples(db, ids)
+        for mention in ids:
+            db.execute("UPDATE mentions SET duplicate_of = NULL WHERE duplicate_of = ?", [mention])
         counts = {"mentions": len(ids), "quotes": quotes_removed}
         db.execute(
             "INSERT INTO erasures (source_id, erased_at, counts) VALUES (?, ?, ?)",

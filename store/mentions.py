@@ -97,6 +97,8 @@ def _upsert(db: Database, mention: Mapping) -> str:
         "views": mention.get("views"),
         "metadata": json.dumps(mention.get("metadata") or {}, ensure_ascii=False, sort_keys=True),
         "content_hash": content_hash(title, text, quotes),
+        "duplicate_of": mention.get("duplicate_of"),
+        "minhash": mention.get("minhash"),
     }
     existing = db.execute(
         "SELECT seq, content_hash, version, title, text, quotes FROM mentions WHERE id = ?",
@@ -109,6 +111,7 @@ def _upsert(db: Database, mention: Mapping) -> str:
             f"INSERT INTO mentions ({columns}) VALUES ({placeholders})", list(row.values())
         )
         _write_fts(db, cursor.lastrowid, title, text, replace=False)
+        _write_bands(db, row["id"], mention.get("lsh_keys") or [])
         return "inserted"
     seq, old_hash, version, old_title, old_text, old_quotes = existing
     if old_hash == row["content_hash"]:
@@ -127,7 +130,30 @@ def _upsert(db: Database, mention: Mapping) -> str:
         [*values, version + 1, mention.get("edited_at") or now, row["id"]],
     )
     _write_fts(db, seq, title, text, replace=True)
+    _write_bands(db, row["id"], mention.get("lsh_keys") or [])
     return "updated"
+
+
+def _write_bands(db: Database, mention: str, keys: list[int]) -> None:
+    db.execute("DELETE FROM mention_bands WHERE mention_id = ?", [mention])
+    for key in set(keys):
+        db.execute("INSERT INTO mention_bands (key, mention_id) VALUES (?, ?)", [key, mention])
+
+
+def near_duplicate_candidates(
+    db: Database, keys: list[int], exclude_id: str
+) -> list[tuple[str, bytes]]:
+    """Stored originals sharing an LSH band key: ``(mention_id, minhash)``, oldest first."""
+    if not keys:
+        return []
+    marks = ", ".join("?" for _ in keys)
+    return db.execute(
+        f"""SELECT DISTINCT m.id, m.minhash FROM mention_bands b
+            JOIN mentions m ON m.id = b.mention_id
+            WHERE b.key IN ({marks}) AND m.id != ? AND m.duplicate_of IS NULL
+            ORDER BY m.seq""",
+        [*keys, exclude_id],
+    ).fetchall()
 
 
 def _refresh_engagement(db: Database, row: dict) -> None:

@@ -220,6 +220,24 @@ def m004_crawl(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m005_near_duplicates(db: Database) -> None:
+    """MinHash signatures and LSH band keys, to mark cross-posted near-duplicates."""
+    _run(
+        db,
+        """
+        ALTER TABLE mentions ADD COLUMN duplicate_of TEXT;
+        ALTER TABLE mentions ADD COLUMN minhash BLOB;
+        CREATE TABLE mention_bands (
+            key INTEGER NOT NULL,
+            mention_id TEXT NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+            PRIMARY KEY (key, mention_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX mention_bands_mention ON mention_bands (mention_id);
+        """,
+    )
+
+
 def _run(db: Database, script: str) -> None:
     """Run each statement of ``script`` inside the migration's open transaction.
 

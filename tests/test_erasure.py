@@ -26,6 +26,8 @@ def test_erasure_leaves_no_row_naming_the_author(db, make_mention):
     store.upsert_mention(db, reply)
     erased_id = store.mention_id("forum", "https://f.example/p/1")
     author = store.author_id("forum", "Svetlana_K")
+    store.upsert_mention(db, make_mention(url="https://f.example/p/3", author_handle="copycat",
+                                          text="Скопировано", duplicate_of=erased_id))
     write_tags(db, [Tag(erased_id, "sentiment", "negative", 0.9, "m", "1", "h")])
     db.execute("INSERT INTO hits (mention_id, kind, key, evidence) VALUES (?, 'brand', "
                "'volna', 'Волне')", [erased_id])
@@ -47,7 +49,7 @@ def test_erasure_leaves_no_row_naming_the_author(db, make_mention):
     dump = _all_text(db)
     for trace in ("svetlana", "ковальчук", "секретный", "исправленный", erased_id, author):
         assert trace.casefold() not in dump
-    assert store.count_mentions(db) == 1
+    assert store.count_mentions(db) == 2
     assert "не согласен" in dump
     (log,) = db.execute("SELECT source_id, counts FROM erasures").fetchall()
     assert log[0] == "forum" and json.loads(log[1]) == counts
