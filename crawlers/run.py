@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +13,9 @@ from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
 from config.sources import SourceConfig
+
+logger = logging.getLogger(__name__)
+RUNNING = "RUNNING"
 
 
 def parse_setting(text: str) -> tuple[str, str]:
@@ -60,7 +65,8 @@ def crawl_sources(
             ) from None
         crawler = process.create_crawler(spider_class)
         if jobs_dir:
-            crawler.settings.set("JOBDIR", str(Path(jobs_dir) / source.id), priority="cmdline")
+            job = prepare_job_dir(Path(jobs_dir) / source.id)
+            crawler.settings.set("JOBDIR", str(job), priority="cmdline")
         if on_item:
             crawler.signals.connect(
                 lambda *_, _id=source.id, **__: on_item(_id), signal=signals.item_scraped
@@ -69,10 +75,37 @@ def crawl_sources(
         process.crawl(crawler, source=source.id)
     process.start()
     results = {source_id: crawler.stats.get_stats() for source_id, crawler in crawlers.items()}
+    if jobs_dir:
+        for source_id, stats in results.items():
+            finish_job_dir(Path(jobs_dir) / source_id, stats.get("finish_reason"))
     failed = [source_id for source_id, stats in results.items() if "finish_reason" not in stats]
     if failed:
         raise CrawlFailed(f"the crawl of {', '.join(failed)} did not run to the end; see the log")
     return results
+
+
+def prepare_job_dir(job: Path) -> Path:
+    """Make ``job`` ready for Scrapy's ``JOBDIR``.
+
+    A crawl stopped gracefully (Ctrl-C, SIGTERM) leaves its queue there and resumes from it.
+    A crawl killed hard leaves the ``RUNNING`` marker behind: its queue may have lost requests,
+    so it starts over (stored posts are kept; upserts make the re-crawl add no duplicates).
+    """
+    if (job / RUNNING).exists():
+        logger.warning("the last crawl in %s was killed hard; starting it over", job)
+        shutil.rmtree(job)
+    job.mkdir(parents=True, exist_ok=True)
+    (job / RUNNING).touch()
+    return job
+
+
+def finish_job_dir(job: Path, finish_reason: str | None) -> None:
+    """After a crawl: a finished one needs no queue (the next crawl starts from the store's
+    state); one stopped gracefully keeps its queue to resume."""
+    if finish_reason == "finished":
+        shutil.rmtree(job, ignore_errors=True)
+    else:
+        (job / RUNNING).unlink(missing_ok=True)
 
 
 class CrawlFailed(RuntimeError):

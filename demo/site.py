@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+import time
 from collections import Counter
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,9 +52,10 @@ class SampleServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], forum: Forum):
+    def __init__(self, address: tuple[str, int], forum: Forum, delay: float = 0.0):
         super().__init__(address, _Handler)
         self.forum = forum
+        self.delay = delay
         self.hits: Counter[str] = Counter()
         self.hits_lock = threading.Lock()
 
@@ -121,6 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, *, with_body: bool) -> None:
         self.server.count(self.path)
+        if self.server.delay:
+            time.sleep(self.server.delay)
         parts = urlsplit(self.path)
         answer = route(self.server.forum, parts.path, parse_qs(parts.query))
         if answer is None:
@@ -144,15 +148,18 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: tests and the demo do not want a line per request."""
 
 
-def start_server(host: str = HOST, port: int = 0) -> tuple[ThreadingHTTPServer, str]:
-    """Serve the sample on 127.0.0.1:``port`` (0: any free port) in a daemon thread.
+def start_server(
+    host: str = HOST, port: int = 0, forum: Forum | None = None, delay: float = 0.0
+) -> tuple[ThreadingHTTPServer, str]:
+    """Serve the sample (or another ``forum``) on 127.0.0.1:``port`` (0: any free port) in a
+    daemon thread, answering each request after ``delay`` seconds.
 
     Returns the server (stop it with ``shutdown()`` and ``server_close()``) and its base URL,
     e.g. ``http://127.0.0.1:43121``; the board index is at ``BASE/forum/index.php``.
     """
     if host != HOST:
         raise ValueError(f"the sample site binds to {HOST} only, not {host!r}")
-    server = SampleServer((host, port), load_sample())
+    server = SampleServer((host, port), forum or load_sample(), delay)
     threading.Thread(target=server.serve_forever, name="otklik-sample-site",
                      daemon=True).start()
     return server, f"http://{host}:{server.server_address[1]}"
