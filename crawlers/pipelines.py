@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections import Counter, defaultdict
 from dataclasses import asdict
 
 from scrapy.exceptions import DropItem
@@ -63,6 +65,7 @@ class DedupPipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.seen: set[str] = set()
+        self.recent: dict[int, list[tuple[str, bytes]]] = defaultdict(list)
         self.db = None
 
     @classmethod
@@ -70,8 +73,13 @@ class DedupPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        if self.crawler.settings.getbool("OTKLIK_STORE_ENABLED", True):
-            self.db = store.open_db(self.crawler.settings.get("OTKLIK_DB"))
+        if not self.crawler.settings.getbool("OTKLIK_STORE_ENABLED", True):
+            return
+        db = store.open_db(self.crawler.settings.get("OTKLIK_DB"))
+        if store.count_mentions(db) == 0:
+            db.close()  # nothing stored before: this crawl's own index is enough
+        else:
+            self.db = db
 
     def close_spider(self) -> None:
         if self.db is not None:
@@ -84,24 +92,38 @@ class DedupPipeline:
             raise DropItem(f"duplicate post {item.url}")
         self.seen.add(key)
         item.minhash = signature(item.text)
-        item.lsh_keys = band_keys(item.minhash) if item.minhash else []
-        if self.db is not None and item.minhash:
-            item.duplicate_of = find_original(self.db, key, item.minhash, item.lsh_keys)
-            if item.duplicate_of:
-                self.stats.inc_value("otklik/dedup/near_duplicate")
+        if not item.minhash:
+            return item
+        item.lsh_keys = band_keys(item.minhash)
+        this_crawl = [entry for band in item.lsh_keys for entry in self.recent.get(band, ())]
+        item.duplicate_of = first_repeated(this_crawl, key, item.minhash)
+        if item.duplicate_of is None and self.db is not None:
+            stored = store.near_duplicate_candidates(self.db, item.lsh_keys, key)
+            item.duplicate_of = first_repeated(stored, key, item.minhash)
+        if item.duplicate_of:
+            self.stats.inc_value("otklik/dedup/near_duplicate")
+        else:
+            for band in item.lsh_keys:
+                self.recent[band].append((key, item.minhash))
         return item
 
 
-def find_original(db, mention_key: str, minhash: bytes, keys: list[int]) -> str | None:
-    """The stored post this one repeats (estimated overlap ≥ ``THRESHOLD``), if any."""
-    for candidate, candidate_hash in store.near_duplicate_candidates(db, keys, mention_key):
-        if candidate_hash and similarity(minhash, candidate_hash) >= THRESHOLD:
+def first_repeated(candidates, mention_key: str, minhash: bytes) -> str | None:
+    """The first candidate ``(id, minhash)`` this post repeats (estimated overlap of at least
+    ``THRESHOLD``), other than itself."""
+    for candidate, candidate_hash in candidates:
+        if candidate != mention_key and candidate_hash and (
+                similarity(minhash, candidate_hash) >= THRESHOLD):
             return candidate
     return None
 
 
 class StorePipeline:
-    """Writes each mention through ``store``; a refused mention is logged, counted, skipped."""
+    """Writes mentions through ``store`` in batches (one transaction each, so storing stays a
+    small share of crawl time); a refused mention is logged, counted and skipped alone."""
+
+    BATCH_SIZE = 200
+    BATCH_SECONDS = 1.0
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -109,6 +131,8 @@ class StorePipeline:
         self.db_path = crawler.settings.get("OTKLIK_DB")
         self.enabled = crawler.settings.getbool("OTKLIK_STORE_ENABLED", True)
         self.db = None
+        self.batch: list[dict] = []
+        self.last_flush = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -126,15 +150,32 @@ class StorePipeline:
         if self.db is None:
             self.stats.inc_value("otklik/stored/skipped_store_off")
             return item
-        try:
-            outcome = store.upsert_mention(self.db, asdict(item))
-        except store.StoreError as error:
-            logger.warning("not stored: %s (%s)", error, item.url)
-            self.stats.inc_value("otklik/dropped/invalid")
-            raise DropItem(str(error)) from None
-        self.stats.inc_value(f"otklik/stored/{outcome}")
+        self.batch.append(asdict(item))
+        if (len(self.batch) >= self.BATCH_SIZE
+                or time.monotonic() - self.last_flush >= self.BATCH_SECONDS):
+            self.flush()
         return item
+
+    def flush(self) -> None:
+        """Write the buffered mentions; if the batch is refused, write them one by one."""
+        batch, self.batch, self.last_flush = self.batch, [], time.monotonic()
+        if not batch:
+            return
+        try:
+            outcomes = store.upsert_mentions(self.db, batch)
+        except store.StoreError:
+            outcomes = Counter()
+            for mention in batch:
+                try:
+                    outcomes[store.upsert_mention(self.db, mention)] += 1
+                except store.StoreError as error:
+                    logger.warning("not stored: %s (%s)", error, mention.get("url"))
+                    outcomes["invalid"] += 1
+        for outcome, count in outcomes.items():
+            key = "otklik/dropped/invalid" if outcome == "invalid" else f"otklik/stored/{outcome}"
+            self.stats.inc_value(key, count)
 
     def close_spider(self) -> None:
         if self.db is not None:
+            self.flush()
             self.db.close()

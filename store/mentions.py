@@ -111,7 +111,7 @@ def _upsert(db: Database, mention: Mapping) -> str:
             f"INSERT INTO mentions ({columns}) VALUES ({placeholders})", list(row.values())
         )
         _write_fts(db, cursor.lastrowid, title, text, replace=False)
-        _write_bands(db, row["id"], mention.get("lsh_keys") or [])
+        _write_bands(db, row["id"], mention.get("lsh_keys") or [], replace=False)
         return "inserted"
     seq, old_hash, version, old_title, old_text, old_quotes = existing
     if old_hash == row["content_hash"]:
@@ -130,18 +130,19 @@ def _upsert(db: Database, mention: Mapping) -> str:
         [*values, version + 1, mention.get("edited_at") or now, row["id"]],
     )
     _write_fts(db, seq, title, text, replace=True)
-    _write_bands(db, row["id"], mention.get("lsh_keys") or [])
+    _write_bands(db, row["id"], mention.get("lsh_keys") or [], replace=True)
     return "updated"
 
 
-def _write_bands(db: Database, mention: str, keys: list[int]) -> None:
-    db.execute("DELETE FROM mention_bands WHERE mention_id = ?", [mention])
-    for key in set(keys):
-        db.execute("INSERT INTO mention_bands (key, mention_id) VALUES (?, ?)", [key, mention])
+def _write_bands(db: Database, mention: str, keys: list[int], *, replace: bool) -> None:
+    if replace:
+        db.execute("DELETE FROM mention_bands WHERE mention_id = ?", [mention])
+    db.conn.executemany("INSERT INTO mention_bands (key, mention_id) VALUES (?, ?)",
+                        [(key, mention) for key in set(keys)])
 
 
 def near_duplicate_candidates(
-    db: Database, keys: list[int], exclude_id: str
+    db: Database, keys: list[int], exclude_id: str, limit: int = 50
 ) -> list[tuple[str, bytes]]:
     """Stored originals sharing an LSH band key: ``(mention_id, minhash)``, oldest first."""
     if not keys:
@@ -151,8 +152,8 @@ def near_duplicate_candidates(
         f"""SELECT DISTINCT m.id, m.minhash FROM mention_bands b
             JOIN mentions m ON m.id = b.mention_id
             WHERE b.key IN ({marks}) AND m.id != ? AND m.duplicate_of IS NULL
-            ORDER BY m.seq""",
-        [*keys, exclude_id],
+            ORDER BY m.seq LIMIT ?""",
+        [*keys, exclude_id, limit],
     ).fetchall()
 
 

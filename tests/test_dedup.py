@@ -61,8 +61,10 @@ def test_cross_post_is_stored_and_marked(pipelines, db_path):
                                         text=COMPLAINT, author_handle="olena"))
     assert first.duplicate_of is None and other.duplicate_of is None
     assert second.duplicate_of == store.mention_id("forum", "https://f.example/p/1")
-    crawler = pipelines[0]
+    crawler, _, saver = pipelines
     assert crawler.stats.get_value("otklik/dedup/near_duplicate") == 1
+    saver.flush()
+    assert crawler.stats.get_value("otklik/stored/inserted") == 3
     with store.open_db(db_path) as db:
         rows = db.execute("SELECT url, duplicate_of IS NOT NULL FROM mentions ORDER BY seq")
         assert rows.fetchall() == [("https://f.example/p/1", 0), ("https://f.example/p/9", 1),
@@ -72,8 +74,10 @@ def test_cross_post_is_stored_and_marked(pipelines, db_path):
 def test_recrawl_of_the_same_post_is_not_its_own_duplicate(pipelines):
     mention = Mention(source="forum", url="https://f.example/p/1", text=PROMO)
     _through(pipelines, mention)
-    _, dedup, _ = pipelines
+    _, dedup, saver = pipelines
+    saver.flush()
     dedup.seen.clear()  # a later crawl
+    dedup.recent.clear()
     again = _through(pipelines, Mention(source="forum", url="https://f.example/p/1", text=PROMO))
     assert again.duplicate_of is None
 
