@@ -238,6 +238,23 @@ def m005_near_duplicates(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m006_embeddings(db: Database) -> None:
+    """Sentence-embedding vectors per mention, kept by the tagger for the insights stage."""
+    _run(
+        db,
+        """
+        CREATE TABLE embeddings (
+            mention_id TEXT NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (mention_id, model)
+        );
+        """,
+    )
+
+
 def _run(db: Database, script: str) -> None:
     """Run each statement of ``script`` inside the migration's open transaction.
 

@@ -25,6 +25,21 @@ class Tag:
     evidence: dict | None = None
 
 
+@dataclass(frozen=True)
+class HitRecord:
+    """An entity, touchpoint or intent found in a mention, with its evidence."""
+
+    kind: str  # brand, product, competitor, touchpoint, intent, entity
+    key: str
+    label: str | None = None
+    sentiment: str | None = None
+    confidence: float | None = None
+    start: int | None = None
+    end: int | None = None
+    evidence: str | None = None
+    method: str | None = None
+
+
 def pending_mentions(
     db: Database, name: str, model_version: str, limit: int = 1000
 ) -> list[tuple[str, str, str]]:
@@ -67,3 +82,19 @@ def write_tags(db: Database, tags: Iterable[Tag]) -> int:
                            [tag.value, tag.mention_id])
             written += 1
     return written
+
+
+def write_mention_tags(
+    db: Database, mention_id: str, tags: list[Tag], hits: list[HitRecord], model_version: str
+) -> None:
+    """Replace one mention's tags (those named in ``tags``) and all its hits, atomically."""
+    with db.atomic():
+        write_tags(db, tags)
+        db.execute("DELETE FROM hits WHERE mention_id = ?", [mention_id])
+        db.conn.executemany(
+            """INSERT INTO hits (mention_id, kind, key, label, sentiment, confidence, start, end,
+                                 evidence, method, model_version)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(mention_id, h.kind, h.key, h.label, h.sentiment, h.confidence, h.start, h.end,
+              h.evidence, h.method, model_version) for h in hits],
+        )
