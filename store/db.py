@@ -36,6 +36,18 @@ def open_db(path: str | Path = DEFAULT_DB_PATH, *, migrate: bool = True) -> sqli
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA busy_timeout=30000")
-    if migrate:
-        MIGRATIONS.apply(db)
+    if migrate and MIGRATIONS.pending(db):
+        _migrate(db)
     return db
+
+
+def _migrate(db: sqlite_utils.Database) -> None:
+    """Apply pending migrations holding the write lock, so that processes opening a new
+    database at the same moment do not both create its tables."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        MIGRATIONS.apply(db)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

@@ -105,10 +105,11 @@ def _upsert(db: Database, mention: Mapping) -> str:
         [row["id"]],
     ).fetchone()
     if existing is None:
-        columns = ", ".join(row)
-        placeholders = ", ".join("?" for _ in row)
+        inserted = {**row, "edited_at": mention.get("edited_at")}
+        columns = ", ".join(inserted)
+        placeholders = ", ".join("?" for _ in inserted)
         cursor = db.execute(
-            f"INSERT INTO mentions ({columns}) VALUES ({placeholders})", list(row.values())
+            f"INSERT INTO mentions ({columns}) VALUES ({placeholders})", list(inserted.values())
         )
         _write_fts(db, cursor.lastrowid, title, text, replace=False)
         _write_bands(db, row["id"], mention.get("lsh_keys") or [], replace=False)

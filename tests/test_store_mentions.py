@@ -74,3 +74,9 @@ def test_a_bad_mention_in_a_batch_stores_none_of_the_batch(db, make_mention):
         store.upsert_mentions(db, [good, bad])
     assert store.count_mentions(db) == 0
     assert store.upsert_mentions(db, [good])["inserted"] == 1
+
+
+def test_edit_time_known_at_first_crawl_is_kept(db, make_mention):
+    store.upsert_mention(db, make_mention(edited_at="2026-10-02T08:00:00+00:00"))
+    assert db.execute("SELECT edited_at FROM mentions").fetchone()[0] == (
+        "2026-10-02T08:00:00+00:00")

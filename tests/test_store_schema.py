@@ -27,3 +27,14 @@ def test_migrations_rerun_safely(db_path, make_mention):
 def test_database_uses_wal(db):
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_processes_opening_a_new_database_at_once_do_not_race(db_path):
+    import subprocess
+    import sys
+
+    code = f"import store; store.open_db({str(db_path)!r}).close()"
+    children = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(4)]
+    assert [child.wait(timeout=60) for child in children] == [0, 0, 0, 0]
+    with store.open_db(db_path) as db:
+        assert MIGRATIONS.pending(db) == []
