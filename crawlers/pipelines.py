@@ -36,7 +36,8 @@ def clean_mention(mention: Mention) -> Mention:
 
 
 class CleanPipeline:
-    """HTML → text, unicode and whitespace normalised; empty posts are dropped and counted."""
+    """HTML → text, unicode and whitespace normalised; posts with no words at all (no text,
+    quote or title) are dropped and counted."""
 
     def __init__(self, crawler):
         self.stats = crawler.stats
@@ -47,7 +48,7 @@ class CleanPipeline:
 
     def process_item(self, item: Mention) -> Mention:
         item = clean_mention(item)
-        if not item.text and not item.quotes:
+        if not item.text and not item.quotes and not item.title:
             self.stats.inc_value("otklik/dropped/empty")
             raise DropItem(f"empty post at {item.url}")
         self.stats.inc_value("otklik/cleaned")

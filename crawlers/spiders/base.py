@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
 
 import store
 from config.sources import DEFAULT_SOURCES, load_sources, select_sources
@@ -91,6 +93,16 @@ class SourceSpider(scrapy.Spider):
     def page_budget_left(self) -> bool:
         """True while this crawl has fetched fewer pages than the source allows."""
         return self.crawler.stats.get_value("response_received_count", 0) < self.max_pages
+
+
+def failure_reason(failure) -> str:
+    """``http_error`` (a 4xx/5xx answer), ``ignored`` (refused before sending, e.g. by
+    robots.txt) or ``request_failed`` (DNS, timeout, lost connection)."""
+    if failure.check(HttpError):
+        return "http_error"
+    if failure.check(IgnoreRequest):
+        return "ignored"
+    return "request_failed"
 
 
 def _jsonable(value: object) -> object:
