@@ -45,6 +45,7 @@ def crawl_once(base_url: str, store_enabled: bool, workdir: Path) -> dict:
     sources = workdir / "sources.yaml"
     sources.write_text(yaml.safe_dump({"sources": [{
         "id": "bench", "kind": "forum", "url": f"{base_url}/forum/", "max_pages": 100000,
+        "since_days": 36500,
         "options": {"engine": "phpbb",
                     "boards": [f"viewforum.php?f={b}" for b in range(1, BOARDS + 1)]}}]}))
     db = workdir / f"bench-{'store' if store_enabled else 'nostore'}.db"

@@ -65,7 +65,7 @@ def _assert_complete(db_path):
 def sources(slow_forum, tmp_path):
     _, base_url = slow_forum
     return write_sources(tmp_path / "sources.yaml", {
-        "id": "synthetic", "kind": "forum", "url": f"{base_url}/forum/",
+        "id": "synthetic", "kind": "forum", "url": f"{base_url}/forum/", "since_days": 36500,
         "options": {"engine": "phpbb", "boards": ["viewforum.php?f=1"]}})
 
 

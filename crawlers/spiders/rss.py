@@ -1,0 +1,484 @@
+"""RSS 2.0 / RSS 1.0 / Atom feeds: items naming a catalogue brand, with the full article.
+
+Options (``options:`` of a ``kind: rss`` source):
+
+* ``feeds``: feed URLs, absolute or relative to the source ``url`` (default: ``url`` itself);
+* ``full_text`` (default true): fetch each item's page and keep its main text; the brand
+  filter also reads the article, so an item whose summary does not name the brand but whose
+  article does is kept;
+* ``keep_all`` (default false): keep every item (a brand's own newsroom) instead of only
+  those naming one of the source's ``brands`` (all catalogue brands when none are listed).
+
+Incremental: every item's signature (its updated or published date and its title) is
+remembered when a crawl finishes; an item the feed shows unchanged is neither fetched nor
+parsed again, an item with a newer date or a new title is fetched again.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+from dataclasses import dataclass, field
+from email.utils import parseaddr, parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urljoin
+
+import scrapy
+from lxml import etree
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from config.catalogue import DEFAULT_CATALOGUE, load_catalogue
+from crawlers.article import extract_article
+from crawlers.brand_filter import BrandFilter
+from crawlers.dates import BadDate, to_utc_iso
+from crawlers.items import Mention
+from crawlers.spiders.base import SourceSpider
+from crawlers.text import html_to_text
+from store.identity import canonical_url
+
+NS = {
+    "atom": "http://www.w3.org/2005/Atom",
+    "content": "http://purl.org/rss/1.0/modules/content/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "rss1": "http://purl.org/rss/1.0/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+}
+XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+ROOT = Path(__file__).resolve().parent.parent.parent
+TRUE = {"true", "yes", "on", "1"}
+FALSE = {"false", "no", "off", "0"}
+
+
+class BadFeed(ValueError):
+    """A feed that is not well-formed XML (``reason`` ``bad_xml``) or is no RSS / Atom
+    document (``not_a_feed``)."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class FeedItem:
+    """One RSS item / Atom entry. Dates are ISO-8601 UTC; HTML fields are as the feed has
+    them (escaped HTML unescaped by the XML parser)."""
+
+    link: str
+    guid: str | None = None
+    title: str | None = None
+    published: str | None = None
+    updated: str | None = None
+    author: str | None = None
+    author_url: str | None = None
+    summary_html: str = ""
+    content_html: str = ""
+    categories: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """What the item is remembered by between crawls: its guid, else its link."""
+        return self.guid or self.link
+
+    @property
+    def signature(self) -> list[str]:
+        """What the feed shows of the item's version: a change means "fetch it again"."""
+        return [self.updated or self.published or "", self.title or ""]
+
+
+@dataclass
+class Feed:
+    """A parsed feed: ``kind`` is ``rss``, ``rdf`` or ``atom``; ``problems`` lists items
+    that could not be used, as ``(reason, detail)``."""
+
+    kind: str
+    title: str | None
+    items: list[FeedItem] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+def parse_feed(body: bytes, url: str) -> Feed:
+    """Parse an RSS 2.0, RSS 1.0 (RDF) or Atom document; raise :class:`BadFeed` if it is
+    broken. Relative links are resolved against ``xml:base`` or ``url``."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=False,
+                             remove_blank_text=False, huge_tree=False)
+    try:
+        root = etree.fromstring(body.lstrip(), parser=parser, base_url=url)
+    except etree.XMLSyntaxError as error:
+        raise BadFeed("bad_xml", str(error)) from None
+    if root is None:
+        raise BadFeed("bad_xml", "empty document")
+    base = urljoin(url, root.get(XML_BASE) or "")
+    if root.tag == "rss":
+        channel = root.find("channel")
+        if channel is None:
+            raise BadFeed("not_a_feed", "<rss> without <channel>")
+        feed = Feed("rss", _text(channel.find("title")))
+        base = urljoin(base, channel.get(XML_BASE) or "")
+        for element in channel.iter("item"):
+            _add(feed, element, base, _rss_item)
+        return feed
+    if root.tag == f"{{{NS['rdf']}}}RDF":
+        feed = Feed("rdf", _text(root.find("rss1:channel/rss1:title", NS)))
+        for element in root.iterfind("rss1:item", NS):
+            _add(feed, element, base, _rdf_item)
+        return feed
+    if root.tag == f"{{{NS['atom']}}}feed":
+        feed = Feed("atom", _atom_text(root.find("atom:title", NS)))
+        feed_author = root.find("atom:author", NS)
+        for element in root.iterfind("atom:entry", NS):
+            _add(feed, element, base, lambda e, b: _atom_entry(e, b, feed_author))
+        return feed
+    raise BadFeed("not_a_feed", f"root element {root.tag!r}")
+
+
+def _add(feed: Feed, element, base: str, parse) -> None:
+    try:
+        feed.items.append(parse(element, urljoin(base, element.get(XML_BASE) or "")))
+    except BadDate as error:
+        feed.problems.append(("bad_date", str(error)))
+    except _NoLink as error:
+        feed.problems.append(("no_link", str(error)))
+    except ValueError as error:  # e.g. a link urljoin cannot read
+        feed.problems.append(("bad_item", str(error)))
+
+
+class _NoLink(ValueError):
+    pass
+
+
+def _text(element) -> str | None:
+    if element is None:
+        return None
+    text = " ".join("".join(element.itertext()).split())
+    return text or None
+
+
+def _rss_date(value: str | None) -> str | None:
+    """An RFC 822 date (``Tue, 06 Oct 2026 08:30:00 +0300``), or ISO-8601 as some feeds
+    write it; ``None`` when absent, :class:`BadDate` when unreadable. ``-0000`` is UTC."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return to_utc_iso(value)
+    return to_utc_iso(moment.isoformat())
+
+
+def _iso_date(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return to_utc_iso(value) if value else None
+
+
+def _plain_title(value: str | None) -> str | None:
+    if not value:
+        return None
+    if "<" in value or "&" in value:
+        value = html_to_text(value)
+    return " ".join(value.split()) or None
+
+
+def _rss_author(item) -> str | None:
+    creator = _text(item.find("dc:creator", NS))
+    if creator:
+        return creator
+    author = _text(item.find("author"))
+    if not author:
+        return None
+    name, address = parseaddr(author)  # "press@volna.example (Anna Petrenko)"
+    return name or address or author
+
+
+def _rss_item(item, base: str) -> FeedItem:
+    guid_element = item.find("guid")
+    guid = _text(guid_element)
+    link = _text(item.find("link"))
+    permalink_guid = guid_element is not None and \
+        (guid_element.get("isPermaLink") or "true").lower() != "false"
+    if not link and guid and permalink_guid:
+        link = guid
+    if not link:
+        raise _NoLink(guid or _text(item.find("title")) or "item without link")
+    published = _rss_date(_text(item.find("pubDate"))) or _iso_date(_text(item.find("dc:date",
+                                                                                      NS)))
+    updated = _iso_date(_text(item.find("atom:updated", NS))
+                        or _text(item.find("dcterms:modified", NS)))
+    return FeedItem(
+        link=urljoin(base, link),
+        guid=guid,
+        title=_plain_title(_text(item.find("title"))),
+        published=published,
+        updated=updated,
+        author=_rss_author(item),
+        summary_html=(item.findtext("description") or "").strip(),
+        content_html=(item.findtext("content:encoded", namespaces=NS) or "").strip(),
+        categories=[c for c in (_text(e) for e in item.iter("category")) if c],
+    )
+
+
+def _rdf_item(item, base: str) -> FeedItem:
+    link = _text(item.find("rss1:link", NS)) or item.get(f"{{{NS['rdf']}}}about")
+    if not link:
+        raise _NoLink(_text(item.find("rss1:title", NS)) or "item without link")
+    return FeedItem(
+        link=urljoin(base, link),
+        guid=item.get(f"{{{NS['rdf']}}}about"),
+        title=_plain_title(_text(item.find("rss1:title", NS))),
+        published=_iso_date(_text(item.find("dc:date", NS))),
+        updated=_iso_date(_text(item.find("dcterms:modified", NS))),
+        author=_text(item.find("dc:creator", NS)),
+        summary_html=(item.findtext("rss1:description", namespaces=NS) or "").strip(),
+        content_html=(item.findtext("content:encoded", namespaces=NS) or "").strip(),
+        categories=[c for c in (_text(e) for e in item.iterfind("dc:subject", NS)) if c],
+    )
+
+
+def _atom_text(element) -> str | None:
+    """An Atom text construct as plain text (``type`` text, html or xhtml)."""
+    if element is None:
+        return None
+    return _plain_title(_atom_html(element)) if element.get("type") in ("html", "xhtml") \
+        else _text(element)
+
+
+def _atom_html(element) -> str:
+    """An Atom text construct (``summary``, ``content``) as HTML."""
+    if element is None:
+        return ""
+    kind = (element.get("type") or "text").lower()
+    if kind == "xhtml":
+        div = element.find("{http://www.w3.org/1999/xhtml}div")
+        holder = div if div is not None else element
+        etree.cleanup_namespaces(holder)
+        parts = [html_lib.escape(holder.text or "")]
+        for child in holder:
+            parts.append(etree.tostring(child, encoding="unicode", method="html",
+                                        with_tail=True))
+        return "".join(parts).replace(' xmlns="http://www.w3.org/1999/xhtml"', "").strip()
+    text = element.text or ""
+    if kind in ("html", "text/html"):
+        return text.strip()
+    return html_lib.escape(text.strip()).replace("\n", "<br>")
+
+
+def _atom_link(entry, base: str) -> str | None:
+    candidates = []
+    for link in entry.iterfind("atom:link", NS):
+        rel = link.get("rel") or "alternate"
+        if rel == "alternate" and link.get("href"):
+            candidates.append(link)
+    if not candidates:
+        return None
+    html_links = [link for link in candidates if "html" in (link.get("type") or "html")]
+    return urljoin(base, (html_links or candidates)[0].get("href"))
+
+
+def _atom_entry(entry, base: str, feed_author) -> FeedItem:
+    entry_id = _text(entry.find("atom:id", NS))
+    link = _atom_link(entry, base)
+    if not link and entry_id and entry_id.startswith(("http://", "https://")):
+        link = entry_id
+    if not link:
+        raise _NoLink(entry_id or "entry without link")
+    author = entry.find("atom:author", NS)
+    if author is None:
+        author = feed_author
+    updated = _iso_date(_text(entry.find("atom:updated", NS)))
+    published = _iso_date(_text(entry.find("atom:published", NS))) or updated
+    return FeedItem(
+        link=link,
+        guid=entry_id,
+        title=_atom_text(entry.find("atom:title", NS)),
+        published=published,
+        updated=updated if updated != published else None,
+        author=_text(author.find("atom:name", NS)) if author is not None else None,
+        author_url=_text(author.find("atom:uri", NS)) if author is not None else None,
+        summary_html=_atom_html(entry.find("atom:summary", NS)),
+        content_html=_atom_html(entry.find("atom:content", NS)),
+        categories=[c.get("label") or c.get("term") for c in entry.iterfind("atom:category", NS)
+                    if c.get("label") or c.get("term")],
+    )
+
+
+def flag(value: object, default: bool) -> bool:
+    """An option given as YAML text (``true``, ``no``, …) → bool."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def catalogue_path(setting: str | None) -> Path:
+    """The catalogue file: the ``OTKLIK_CATALOGUE`` setting, relative to the working folder
+    or, failing that, to the project."""
+    if not setting:
+        return DEFAULT_CATALOGUE
+    path = Path(setting)
+    if not path.is_absolute() and not path.exists() and (ROOT / path).exists():
+        return ROOT / path
+    return path
+
+
+def source_brand_filter(spider: SourceSpider) -> BrandFilter:
+    """The brand filter of a spider's source: its ``brands`` (all catalogue brands if none)."""
+    catalogue = load_catalogue(catalogue_path(spider.settings.get("OTKLIK_CATALOGUE")))
+    try:
+        brands = [catalogue.brand(brand_id) for brand_id in spider.source.brands] \
+            or list(catalogue.brands)
+    except KeyError as error:
+        raise ValueError(f"source {spider.source.id!r}: {error.args[0]}") from None
+    return BrandFilter(brands)
+
+
+class RssSpider(SourceSpider):
+    """Options: ``feeds``, ``full_text`` (default true), ``keep_all`` (default false)."""
+
+    name = "rss"
+    source_kind = "rss"
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.feeds = spider.configure()  # a bad option or brand id fails the crawl here
+        return spider
+
+    def configure(self) -> list[str]:
+        """Read the source's options and the catalogue; returns the feed URLs."""
+        options = self.source.options
+        self.full_text = flag(options.get("full_text"), True)
+        self.keep_all = flag(options.get("keep_all"), False)
+        self.brand_filter = None if self.keep_all else source_brand_filter(self)
+        self.scheduled: set[str] = set()
+        feeds = options.get("feeds") or [self.source.url]
+        return [feeds] if isinstance(feeds, str) else list(feeds)
+
+    async def start(self):
+        for feed in self.feeds:
+            yield scrapy.Request(urljoin(self.source.url, feed), callback=self.parse_feed,
+                                 errback=self.feed_failed, dont_filter=True)
+
+    def feed_failed(self, failure):
+        response = getattr(failure.value, "response", None)
+        detail = response.status if isinstance(failure.value, HttpError) else repr(failure.value)
+        self.skip("feed_unavailable", failure.request.url, detail)
+
+    def parse_feed(self, response: Response):
+        """A feed: every new or changed item naming a brand, or its article page."""
+        try:
+            feed = parse_feed(response.body, response.url)
+        except BadFeed as error:
+            if error.reason == "not_a_feed":  # a feed that became something else
+                self.count("pages/posts_expected")
+            self.skip(error.reason, response.url, error.detail[:200])
+            return
+        self.count("pages/posts_expected")
+        for reason, detail in feed.problems:
+            self.skip(reason, response.url, detail)
+        for item in feed.items:
+            self.count("posts/parsed")
+            yield from self.parse_item(item, feed)
+
+    def parse_item(self, item: FeedItem, feed: Feed):
+        if not item.link.startswith(("http://", "https://")):
+            self.skip("bad_link", item.link)
+            return
+        if item.key in self.scheduled:
+            self.count("items/duplicate")
+            return
+        self.scheduled.add(item.key)
+        if self.too_old(item.published):
+            self.count("items/too_old")
+            return
+        if not self.thread_changed(item.key, item.signature):
+            self.count("items/unchanged")
+            return
+        brands = self.brands_in(item.title, html_to_text(item.summary_html),
+                                html_to_text(item.content_html))
+        if not self.full_text:
+            if brands is None or brands:
+                yield self.mention(item, feed.title, brands, None)
+            else:
+                self.count("filtered/no_brand")
+            return
+        if not self.page_budget_left():
+            self.forget_thread(item.key)
+            self.count("items/over_budget")
+            return
+        try:
+            request = scrapy.Request(item.link, callback=self.parse_article,
+                                     errback=self.article_failed, dont_filter=True,
+                                     cb_kwargs={"item": item, "feed_title": feed.title,
+                                                "brands": brands})
+        except ValueError as error:
+            self.forget_thread(item.key)
+            self.skip("bad_link", item.link, error)
+            return
+        yield request
+
+    def brands_in(self, *texts: str | None) -> list[str] | None:
+        """Brand ids named in ``texts``; ``None`` with ``keep_all`` (no filtering)."""
+        return None if self.brand_filter is None else self.brand_filter.brands_in(*texts)
+
+    def parse_article(self, response: Response, item: FeedItem, feed_title, brands):
+        """An item's page: its main text (the feed's own text if none is found)."""
+        article = extract_article(response.text) if isinstance(response, TextResponse) else None
+        if article is None:
+            self.count("article/fallback")
+        else:
+            self.count("article/extracted")
+        if brands is not None and article is not None:  # the article may name more brands
+            brands = self.brands_in(item.title, html_to_text(item.summary_html),
+                                    html_to_text(item.content_html), article.text)
+        if brands == []:
+            self.count("filtered/no_brand")
+            return
+        yield self.mention(item, feed_title, brands, article)
+
+    def article_failed(self, failure):
+        """The page could not be fetched: keep what the feed says, look again next time."""
+        item: FeedItem = failure.request.cb_kwargs["item"]
+        response = getattr(failure.value, "response", None)
+        detail = response.status if isinstance(failure.value, HttpError) else repr(failure.value)
+        self.logger.warning("article not fetched (%s) %s", detail, item.link)
+        self.count("article/fetch_failed")
+        self.forget_thread(item.key)
+        brands = failure.request.cb_kwargs["brands"]
+        if brands == []:  # only the article could have named the brand
+            return
+        self.count("article/fallback")
+        yield self.mention(item, failure.request.cb_kwargs["feed_title"], brands, None)
+
+    def mention(self, item: FeedItem, feed_title, brands, article) -> Mention:
+        """An item as a ``Mention``: the article's main text, else the feed's content or
+        summary."""
+        if article is not None:
+            text, origin = article.text, f"article:{article.method}"
+        else:
+            text = html_to_text(item.content_html) or html_to_text(item.summary_html)
+            origin = "feed"
+        metadata = {"feed": feed_title, "categories": item.categories, "text_from": origin}
+        if brands:
+            metadata["brands"] = brands
+        return Mention(
+            source=self.source.id,
+            url=canonical_url(item.link),
+            kind="article",
+            text=text,
+            title=item.title,
+            thread_id=canonical_url(item.link),
+            author_handle=item.author,
+            author_name=item.author,
+            author_url=item.author_url,
+            published_at=item.published or item.updated,
+            edited_at=item.updated if item.updated and item.updated != item.published else None,
+            metadata={key: value for key, value in metadata.items() if value},
+        )
