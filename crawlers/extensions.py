@@ -11,9 +11,10 @@ LAYOUT_CHANGED = "layout changed"
 
 
 def health_flags(stats: dict, stored_before: int) -> list[str]:
-    """Flags for a finished crawl: pages that should hold posts gave none, yet posts were
-    found there before, means the site's markup changed rather than that nothing is new."""
-    pages = stats.get("otklik/pages/posts_expected", 0)
+    """Flags for a finished crawl: pages that should hold posts (or a board's topics) gave
+    none, yet posts were found there before, means the site's markup changed rather than that
+    nothing is new."""
+    pages = stats.get("otklik/pages/posts_expected", 0) + stats.get("otklik/pages/no_topics", 0)
     parsed = stats.get("otklik/posts/parsed", 0)
     if pages > 0 and parsed == 0 and stored_before > 0:
         return [LAYOUT_CHANGED]

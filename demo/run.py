@@ -36,6 +36,7 @@ def sample_sources(base_url: str, path: Path) -> Path:
                 "title": "Volna Community (sample)",
                 "url": f"{base_url}/forum/",
                 "brands": ["volna", "telenova"],
+                "since_days": 3650,
                 "options": {
                     "engine": "phpbb",
                     "boards": ["viewforum.php?f=1", "viewforum.php?f=2"],

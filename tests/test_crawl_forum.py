@@ -1,6 +1,7 @@
 """A real ``otklik crawl`` of a phpBB forum served on 127.0.0.1."""
 
 import json
+import re
 import urllib.request
 
 import pytest
@@ -19,7 +20,10 @@ def forum():
 
 
 def _source(base_url, **extra):
+    # The sample's posts have fixed dates: a wide since-window keeps them all in it, whenever
+    # the tests run (the spider leaves out posts older than the window).
     return {"id": "community", "kind": "forum", "url": f"{base_url}/forum/",
+            "since_days": 36500,
             "options": {"engine": "phpbb",
                         "boards": ["viewforum.php?f=1", "viewforum.php?f=2"]}, **extra}
 
@@ -70,15 +74,19 @@ def test_crawl_stores_every_post_with_authors_dates_and_quotes(forum, tmp_path):
 
 
 def test_recrawl_adds_no_duplicates(forum, tmp_path):
-    _, base_url = forum
+    server, base_url = forum
     sources = write_sources(tmp_path / "sources.yaml", _source(base_url))
     db_path = tmp_path / "crawl.db"
     assert run_crawl(sources, db_path, jobs=False).returncode == 0
+    server.hits.clear()
     second = run_crawl(sources, db_path, jobs=False)
     assert second.returncode == 0, second.stderr
-    assert "community: 0 new, 0 edited, 45 unchanged" in second.stdout
+    # Nothing changed on the boards, so no topic is fetched again (and no post re-stored).
+    assert "community: 0 new, 0 edited, 0 unchanged, 0 skipped" in second.stdout
+    assert not [target for target in server.hits if "viewtopic.php" in target]
     with store.open_db(db_path) as db:
         assert store.count_mentions(db) == 45
+        assert store.last_runs(db)[0]["stats"]["otklik/threads/unchanged"] > 0
 
 
 def _save_site(base_url, paths, folder):
@@ -104,9 +112,13 @@ def test_markup_change_is_flagged_as_layout_changed(forum, fixture_server, tmp_p
         data = page.read_bytes()
         if page.name.startswith("viewtopic"):
             data = data.replace(b'class="post ', b'class="message ')
+        if page.name.startswith("viewforum"):  # a new reply: the re-crawl fetches the topic
+            data = re.sub(rb'<dd class="posts">(\d+)',
+                          lambda m: b'<dd class="posts">%d' % (int(m[1]) + 1), data)
         target.write_bytes(data)
     server = fixture_server(original)
     source = {"id": "community", "kind": "forum", "url": f"{server.base_url}/forum/",
+              "since_days": 36500,
               "options": {"engine": "phpbb", "boards": ["viewforum.php?f=2"]}}
     sources = write_sources(tmp_path / "sources.yaml", source)
     db_path = tmp_path / "crawl.db"
@@ -121,3 +133,12 @@ def test_markup_change_is_flagged_as_layout_changed(forum, fixture_server, tmp_p
     assert stored > 0
     assert run["flags"] == ["layout changed"]
     assert "layout changed" in second.stderr
+
+
+def test_health_flags_cover_board_pages_that_lost_their_topics():
+    from crawlers.extensions import LAYOUT_CHANGED, health_flags
+
+    assert health_flags({"otklik/pages/no_topics": 2}, stored_before=45) == [LAYOUT_CHANGED]
+    assert health_flags({"otklik/pages/no_topics": 2}, stored_before=0) == []
+    assert health_flags({"otklik/pages/posts_expected": 3, "otklik/posts/parsed": 30},
+                        stored_before=45) == []
