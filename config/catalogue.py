@@ -6,6 +6,7 @@ in the file becomes a ``ConfigError`` naming the line and the field.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,7 @@ class Touchpoint:
     name: str
     description: str
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,11 @@ class Catalogue:
     @property
     def competitors(self) -> tuple[Brand, ...]:
         return tuple(brand for brand in self.brands if not brand.own)
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable hash of the whole catalogue: taggers re-tag when it changes."""
+        return hashlib.sha1(repr(self).encode("utf-8")).hexdigest()[:16]
 
     def brand(self, brand_id: str) -> Brand:
         """The brand with this id; ``KeyError`` names the known ids."""
@@ -178,19 +185,25 @@ class _CatalogueParser:
 
     def _touchpoint(self, node: Node, field: str) -> Touchpoint:
         r = self.reader
-        values = r.mapping(node, field, {"id", "name", "description", "cues"})
-        cue_values = r.mapping(values["cues"], f"{field}.cues", set(), set(LANGUAGES))
-        if not cue_values:
-            raise r.fail(values["cues"], f"{field}.cues",
-                         f"give cue phrases for at least one of {', '.join(LANGUAGES)}")
-        cues = {lang: tuple(r.strings(cue_node, f"{field}.cues.{lang}"))
-                for lang, cue_node in cue_values.items()}
+        values = r.mapping(node, field, {"id", "name", "description", "cues"}, {"examples"})
+        cues = self._per_language(values["cues"], f"{field}.cues", "cue phrases")
+        examples = self._per_language(values["examples"], f"{field}.examples", "examples") \
+            if "examples" in values else {}
         return Touchpoint(
             self._id(values["id"], f"{field}.id"),
             r.string(values["name"], f"{field}.name"),
             r.string(values["description"], f"{field}.description"),
             cues,
+            examples,
         )
+
+    def _per_language(self, node: Node, field: str, what: str) -> dict[str, tuple[str, ...]]:
+        r = self.reader
+        by_language = r.mapping(node, field, set(), set(LANGUAGES))
+        if not by_language:
+            raise r.fail(node, field, f"give {what} for at least one of {', '.join(LANGUAGES)}")
+        return {lang: tuple(r.strings(item, f"{field}.{lang}"))
+                for lang, item in by_language.items()}
 
 
 __all__ = ["Brand", "Catalogue", "ConfigError", "Product", "Touchpoint", "load_catalogue"]

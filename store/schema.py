@@ -255,6 +255,18 @@ def m006_embeddings(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m007_hit_sentence(db: Database) -> None:
+    """Which sentence a hit was found in, and details (churn target, a product's brand)."""
+    _run(
+        db,
+        """
+        ALTER TABLE hits ADD COLUMN sentence INTEGER;
+        ALTER TABLE hits ADD COLUMN extra TEXT NOT NULL DEFAULT '{}';
+        """,
+    )
+
+
 def _run(db: Database, script: str) -> None:
     """Run each statement of ``script`` inside the migration's open transaction.
 

@@ -38,6 +38,8 @@ class HitRecord:
     end: int | None = None
     evidence: str | None = None
     method: str | None = None
+    sentence: int | None = None
+    extra: dict | None = None
 
 
 def pending_mentions(
@@ -93,8 +95,9 @@ def write_mention_tags(
         db.execute("DELETE FROM hits WHERE mention_id = ?", [mention_id])
         db.conn.executemany(
             """INSERT INTO hits (mention_id, kind, key, label, sentiment, confidence, start, end,
-                                 evidence, method, model_version)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                 evidence, method, model_version, sentence, extra)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [(mention_id, h.kind, h.key, h.label, h.sentiment, h.confidence, h.start, h.end,
-              h.evidence, h.method, model_version) for h in hits],
+              h.evidence, h.method, model_version, h.sentence,
+              json.dumps(h.extra or {}, ensure_ascii=False, default=str)) for h in hits],
         )

@@ -51,6 +51,7 @@ def test_shipped_catalogue_is_valid_and_complete():
     assert len(catalogue.touchpoints) == 12
     for touchpoint in catalogue.touchpoints:
         assert set(touchpoint.cues) == {"ru", "uk", "en"}, touchpoint.id
+        assert set(touchpoint.examples) == {"ru", "uk", "en"}, touchpoint.id
         assert touchpoint.description
 
 
@@ -60,6 +61,10 @@ def test_valid_catalogue_loads(tmp_path):
     assert volna.own and volna.ambiguous == ("Волна",)
     assert volna.products[0].aliases == ("Volna Home",)
     assert catalogue.touchpoint("billing").cues["uk"] == ("рахунок",)
+    assert catalogue.touchpoint("billing").examples == {}
+    assert len(catalogue.fingerprint) == 16
+    assert load_catalogue(_write(tmp_path, VALID.replace("Bills and", "Invoices and"))
+                          ).fingerprint != catalogue.fingerprint
 
 
 def test_bad_yaml_names_the_line(tmp_path):

@@ -1,0 +1,100 @@
+"""Text → sentences and hits (brands, products, competitors, touchpoints, intents).
+
+Pure text in, evidence out: every hit names its sentence and the exact characters it rests
+on (``text[hit.start:hit.end] == hit.evidence``). The semantic touchpoint step is injected
+(``semantic=SemanticTouchpoints(catalogue)``) and runs only on sentences without a cue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from spacy.tokens import Doc
+
+from config.catalogue import Catalogue
+from nlp.components import Hit, doc_hits
+from nlp.pipeline import load_nlp, pipeline_language
+
+KIND_ORDER = {"brand": 0, "competitor": 1, "product": 2, "touchpoint": 3, "intent": 4}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    index: int
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class TextAnalysis:
+    text: str
+    lang: str  # the pipeline that read it: ru, uk or en
+    sentences: tuple[Sentence, ...]
+    hits: tuple[Hit, ...]
+
+    def of_kind(self, *kinds: str) -> list[Hit]:
+        """Hits of these kinds, in order."""
+        return [hit for hit in self.hits if hit.kind in kinds]
+
+    def keys(self, *kinds: str) -> list[str]:
+        """Distinct keys of the hits of these kinds, in order of first appearance."""
+        return list(dict.fromkeys(hit.key for hit in self.of_kind(*kinds)))
+
+
+def hit_order(hit: Hit) -> tuple:
+    return (hit.start, hit.end, KIND_ORDER.get(hit.kind, 9), hit.key, hit.method)
+
+
+def sentences_of(doc: Doc) -> tuple[Sentence, ...]:
+    """The doc's sentences with surrounding whitespace trimmed from text and offsets."""
+    out = []
+    for index, sent in enumerate(doc.sents):
+        raw = sent.text
+        start = sent.start_char + len(raw) - len(raw.lstrip())
+        text = raw.strip()
+        out.append(Sentence(index, text, start, start + len(text)))
+    return tuple(out)
+
+
+def analyze_text(text: str, lang: str, catalogue: Catalogue | None = None,
+                 semantic=None) -> TextAnalysis:
+    """Analyse one text in ``lang`` (ru, uk, en; anything else goes through en)."""
+    return analyze_texts([(text, lang)], catalogue, semantic)[0]
+
+
+def analyze_texts(items: Sequence[tuple[str, str]], catalogue: Catalogue | None = None,
+                  semantic=None, batch_size: int = 64) -> list[TextAnalysis]:
+    """Analyse ``(text, lang)`` pairs, one ``nlp.pipe`` per language and one encoder pass."""
+    by_lang: dict[str, list[int]] = {}
+    for i, (_, lang) in enumerate(items):
+        by_lang.setdefault(pipeline_language(lang), []).append(i)
+    analyses: list[TextAnalysis | None] = [None] * len(items)
+    for lang, indices in sorted(by_lang.items()):
+        nlp = load_nlp(lang, catalogue)
+        docs = nlp.pipe((items[i][0] for i in indices), batch_size=batch_size)
+        for i, doc in zip(indices, docs, strict=True):
+            analyses[i] = TextAnalysis(items[i][0], lang, sentences_of(doc),
+                                       tuple(sorted(doc_hits(doc), key=hit_order)))
+    done = [a for a in analyses if a is not None]
+    return add_semantic_touchpoints(done, semantic) if semantic is not None else done
+
+
+def add_semantic_touchpoints(analyses: list[TextAnalysis], semantic) -> list[TextAnalysis]:
+    """Add a semantic touchpoint hit to each sentence that has no touchpoint cue."""
+    todo = []
+    for a, analysis in enumerate(analyses):
+        cued = {hit.sentence for hit in analysis.of_kind("touchpoint")}
+        todo += [(a, s) for s in analysis.sentences if s.index not in cued and s.text]
+    matches = semantic.match([sentence.text for _, sentence in todo]) if todo else []
+    extra: dict[int, list[Hit]] = {}
+    for (a, sentence), match in zip(todo, matches, strict=True):
+        if match is not None:
+            extra.setdefault(a, []).append(Hit(
+                "touchpoint", match.key, match.label, sentence.start, sentence.end,
+                sentence.index, sentence.text, "semantic", match.confidence,
+                {"similarity": match.similarity, "margin": match.margin}))
+    return [TextAnalysis(a.text, a.lang, a.sentences,
+                         tuple(sorted(a.hits + tuple(extra.get(i, ())), key=hit_order)))
+            for i, a in enumerate(analyses)]
