@@ -68,17 +68,22 @@ def crawl(
 @app.command()
 def tag(
     db: DbOption = store.DEFAULT_DB_PATH,
-    batch_size: Annotated[int, typer.Option(min=1)] = 256,
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
 ) -> None:
-    """Tag mentions that are untagged or were tagged by an older model version."""
-    from nlp.tagger import count_pending, tag_pending
+    """Tag mentions that are untagged, edited, or tagged by older models or catalogue:
+    language, sentiment, brands, products, touchpoints and intents, with evidence."""
+    from nlp.tagger import Tagger, count_pending, tag_pending
 
+    tagger = Tagger.default(catalogue)
     with store.open_db(db) as database:
-        pending = count_pending(database)
+        pending = count_pending(database, tagger)
         with _progress() as progress:
             task = progress.add_task("tagging", total=pending)
-            done = tag_pending(database, batch_size, lambda n: progress.advance(task, n))
-    console.print(f"tagged {done} mentions")
+            counts = tag_pending(database, tagger, batch_size,
+                                 lambda n: progress.advance(task, n))
+    console.print(f"tagged {counts['tagged']} mentions ({counts['failed']} failed, "
+                  f"{counts['embedded']} complaint embeddings kept)")
 
 
 @app.command()
@@ -158,9 +163,11 @@ def export(
 @app.command()
 def stats(db: DbOption = store.DEFAULT_DB_PATH) -> None:
     """What the store holds, and how each source's last crawl went."""
+    from insights.agreement import correction_agreement, rating_agreement
     from insights.queries import counts_by, overview
 
     with store.open_db(db) as database:
+        stars, humans = rating_agreement(database), correction_agreement(database)
         totals = overview(database)
         by_source = counts_by(database, "source_id")
         by_kind = counts_by(database, "kind")
@@ -183,6 +190,11 @@ def stats(db: DbOption = store.DEFAULT_DB_PATH) -> None:
                       str(counts["stored/inserted"]), str(counts["stored/updated"]),
                       str(skipped), ", ".join(run["flags"]) or "ok")
     console.print(table)
+    for title, result in (("star ratings", stars), ("human corrections", humans)):
+        if result["n"]:
+            confusion = ", ".join(f"{k} {v}" for k, v in result["confusion"].items())
+            console.print(f"sentiment agrees with {title}: {result['agreement']:.1%} of "
+                          f"{result['n']} ({confusion})", highlight=False)
 
 
 @app.command("erase-author")

@@ -4,6 +4,7 @@ Everything else calls these functions, so that a server database can replace SQL
 behind the same interface.
 """
 
+from store.corrections import add_correction
 from store.crawl_state import (
     finish_run,
     get_state,
@@ -27,6 +28,7 @@ from store.mentions import (
 from store.search import search_mentions
 
 __all__ = [
+    "add_correction",
     "DEFAULT_DB_PATH",
     "StoreError",
     "author_id",

@@ -1,0 +1,61 @@
+"""From sentence sentiments to a mention's sentiment and each brand's or touchpoint's.
+
+Long posts are scored sentence by sentence and aggregated; a brand or touchpoint takes the
+sentiment of the sentences that name it. A churn sentence splits: "ушёл от МТС к Билайну,
+доволен" is negative for the brand left and positive for the one chosen. Pure functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nlp.analysis import TextAnalysis
+
+LABELS = ("negative", "neutral", "positive")
+STANCE_KINDS = ("brand", "product", "competitor", "touchpoint")
+
+
+@dataclass(frozen=True)
+class Overall:
+    label: str
+    score: float
+    evidence: dict
+
+
+def mention_sentiment(analysis: TextAnalysis, per_sentence: list) -> Overall:
+    """Sentence probabilities averaged, weighted by sentence length; the evidence names the
+    sentences that carry the verdict."""
+    texts = [s.text for s in analysis.sentences] or [analysis.text]
+    weights = [max(1, len(text)) for text in texts]
+    total = sum(weights)
+    mean = {label: sum(w * p.scores[label] for w, p in zip(weights, per_sentence, strict=True))
+            / total for label in LABELS}
+    label = max(LABELS, key=lambda name: mean[name])
+    carrying = sorted(
+        ((i, p) for i, p in enumerate(per_sentence) if p.label == label),
+        key=lambda item: -item[1].score,
+    )[:3]
+    evidence = {"sentences": [{"index": i, "text": texts[i], "label": p.label,
+                               "score": round(p.score, 3)} for i, p in carrying]}
+    return Overall(label, round(mean[label], 4), evidence)
+
+
+def hit_sentiments(analysis: TextAnalysis, per_sentence: list) -> dict[int, str]:
+    """Sentiment per hit index, for brand, product, competitor and touchpoint hits."""
+    churn = {hit.sentence: hit.extra for hit in analysis.of_kind("intent")
+             if hit.key == "churn" and hit.extra.get("target")}
+    stances = {}
+    for index, hit in enumerate(analysis.hits):
+        if hit.kind not in STANCE_KINDS or hit.sentence >= len(per_sentence):
+            continue
+        label = per_sentence[hit.sentence].label
+        moves = churn.get(hit.sentence)
+        if moves and hit.kind != "touchpoint":
+            brand = hit.extra.get("brand", hit.key)
+            if brand == moves["target"]:
+                label = label if label != "negative" else "neutral"
+            elif brand == moves.get("from") or (hit.extra.get("own") and not moves.get(
+                    "target_own")):
+                label = "negative"
+        stances[index] = label
+    return stances

@@ -1,0 +1,30 @@
+"""Human corrections of tags: kept apart from the model's tags, never overwritten by them."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from store.db import StoreError
+from store.mentions import utc_now
+
+CORRECTABLE = {"sentiment": ("negative", "neutral", "positive"), "touchpoint": None}
+
+
+def add_correction(db: Database, mention_id: str, field: str, new_value: str,
+                   note: str | None = None) -> None:
+    """Record that a person set ``field`` of a mention to ``new_value``."""
+    if field not in CORRECTABLE:
+        raise StoreError(f"cannot correct {field!r}; choose {', '.join(CORRECTABLE)}")
+    allowed = CORRECTABLE[field]
+    if allowed and new_value not in allowed:
+        raise StoreError(f"{field} {new_value!r} is not one of {', '.join(allowed)}")
+    with db.atomic():
+        if not db.execute("SELECT 1 FROM mentions WHERE id = ?", [mention_id]).fetchone():
+            raise StoreError(f"no mention {mention_id!r}")
+        old = db.execute("SELECT value FROM tags WHERE mention_id = ? AND name = ?",
+                         [mention_id, field]).fetchone()
+        db.execute(
+            """INSERT INTO corrections (mention_id, field, old_value, new_value, note, created_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            [mention_id, field, old[0] if old else None, new_value, note, utc_now()],
+        )

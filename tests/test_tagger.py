@@ -1,0 +1,160 @@
+"""The batch tagger's bookkeeping, with a small stand-in sentiment model (the shipped model
+is exercised in test_sentiment.py and test_tagger_real.py)."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from types import SimpleNamespace
+
+import pytest
+
+import store
+from config.catalogue import load_catalogue
+from nlp.tagger import Tagger, count_pending, tag_pending
+
+NEGATIVE = ("нет", "не ", "ужас", "списал", "жоден", "немає", "never", "no ", "terrible")
+POSITIVE = ("доволен", "отлично", "рекомендую", "раджу", "great", "love", "задоволен")
+
+
+def lexicon_sentiment(texts):
+    """A transparent stand-in: keyword counts give the label."""
+    out = []
+    for text in texts:
+        low = text.lower()
+        neg = sum(word in low for word in NEGATIVE)
+        pos = sum(word in low for word in POSITIVE)
+        label = "negative" if neg > pos else "positive" if pos > neg else "neutral"
+        scores = {"negative": 0.1, "neutral": 0.1, "positive": 0.1}
+        scores[label] = 0.8
+        out.append(SimpleNamespace(label=label, score=0.8, scores=scores))
+    return out
+
+
+class CountingEncoder:
+    def __init__(self):
+        self.texts = []
+
+    def encode(self, texts):
+        import numpy as np
+
+        self.texts += list(texts)
+        return np.ones((len(texts), 4), dtype="float32")
+
+
+@pytest.fixture
+def tagger():
+    return Tagger(load_catalogue(), lexicon_sentiment, "lexicon-1", None, CountingEncoder())
+
+
+POSTS = {
+    "https://f.example/1": "Ушёл от Волны к Теленове, доволен как слон. Связь отличная!",
+    "https://f.example/2": "Волна третий день списывает деньги за роуминг, ужас.",
+    "https://f.example/3": "Рекомендую Volna Home, інтернет стабільний, раджу всім.",
+    "https://f.example/4": "Switched to Telenova last month. Volna support never called back.",
+}
+
+
+def _fill(db, make_mention):
+    for url, text in POSTS.items():
+        store.upsert_mention(db, make_mention(url=url, text=text))
+
+
+def _hits(db, url):
+    return db.execute(
+        "SELECT kind, key, sentiment, evidence FROM hits WHERE mention_id = ? ORDER BY start",
+        [store.mention_id("forum", url)]).fetchall()
+
+
+def test_tags_and_hits_carry_evidence_and_per_brand_stance(db, make_mention, tagger):
+    _fill(db, make_mention)
+    counts = tag_pending(db, tagger)
+    assert counts == {"tagged": 4, "failed": 0, "embedded": 2}
+    hits = _hits(db, "https://f.example/1")
+    assert ("brand", "volna", "negative", "Волны") in hits
+    assert ("competitor", "telenova", "positive", "Теленове") in hits
+    assert ("intent", "churn", None, "Ушёл от") in hits
+    tags = dict(db.execute(
+        "SELECT name, value FROM tags WHERE mention_id = ?",
+        [store.mention_id("forum", "https://f.example/2")]).fetchall())
+    assert tags == {"language": "ru", "sentiment": "negative"}
+    evidence = json.loads(db.execute(
+        "SELECT evidence FROM tags WHERE name = 'sentiment' AND mention_id = ?",
+        [store.mention_id("forum", "https://f.example/2")]).fetchone()[0])
+    assert evidence["sentences"][0]["text"].startswith("Волна третий день")
+    assert db.execute("SELECT language FROM mentions WHERE url = ?",
+                      ["https://f.example/3"]).fetchone()[0] == "uk"
+
+
+def test_retagging_is_idempotent_and_edits_are_retagged(db, make_mention, tagger):
+    _fill(db, make_mention)
+    tag_pending(db, tagger)
+    before = db.execute("SELECT count(*) FROM hits").fetchone()[0]
+    assert count_pending(db, tagger) == 0
+    assert tag_pending(db, tagger)["tagged"] == 0
+    store.upsert_mention(db, make_mention(url="https://f.example/2",
+                                          text="Волна вернула деньги за роуминг, отлично."))
+    assert count_pending(db, tagger) == 1
+    tag_pending(db, tagger)
+    assert _hits(db, "https://f.example/2")[0][:3] == ("brand", "volna", "positive")
+    assert db.execute("SELECT count(*) FROM hits").fetchone()[0] == before
+
+
+def test_a_new_model_version_retags_everything(db, make_mention, tagger):
+    _fill(db, make_mention)
+    tag_pending(db, tagger)
+    newer = Tagger(tagger.catalogue, lexicon_sentiment, "lexicon-2", None, None)
+    assert count_pending(db, newer) == 4
+
+
+def test_a_bad_row_is_skipped_and_counted(db, make_mention, tagger):
+    _fill(db, make_mention)
+
+    def fragile(texts):
+        if any("роуминг" in text for text in texts):
+            raise RuntimeError("model failed")
+        return lexicon_sentiment(texts)
+
+    broken = Tagger(tagger.catalogue, fragile, "lexicon-1", None, None)
+    counts = tag_pending(db, broken)
+    assert counts["failed"] == 1 and counts["tagged"] == 3
+    assert count_pending(db, broken) == 0
+
+
+KILLER = textwrap.dedent(
+    """
+    import os, signal, sys
+    sys.path.insert(0, "tests")
+    import store
+    from config.catalogue import load_catalogue
+    from nlp.tagger import Tagger, tag_pending
+    from test_tagger import lexicon_sentiment
+
+    batches = []
+
+    def dying(texts):
+        batches.append(texts)
+        if len(batches) == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return lexicon_sentiment(texts)
+
+    db = store.open_db(sys.argv[1])
+    tag_pending(db, Tagger(load_catalogue(), dying, "lexicon-1", None, None), batch_size=10)
+    """
+)
+
+
+def test_a_killed_run_resumes_without_duplicates(db_path, make_mention, tagger):
+    with store.open_db(db_path) as db:
+        for i in range(50):
+            store.upsert_mention(db, make_mention(url=f"https://f.example/{i}",
+                                                  text=f"В Волне связь есть, пост номер {i}."))
+    run = subprocess.run([sys.executable, "-c", KILLER, str(db_path)], timeout=120)
+    assert run.returncode == -9
+    with store.open_db(db_path) as db:
+        done = db.execute("SELECT count(*) FROM tags WHERE name = 'sentiment'").fetchone()[0]
+        assert done == 20  # two whole batches, nothing of the third
+        tag_pending(db, Tagger(tagger.catalogue, lexicon_sentiment, "lexicon-1", None, None))
+        assert db.execute("SELECT count(*) FROM tags WHERE name = 'sentiment'"
+                          ).fetchone()[0] == 50
+        assert db.execute("SELECT count(*) FROM hits WHERE kind = 'brand'").fetchone()[0] == 50
