@@ -89,25 +89,24 @@ def tag(
 @app.command()
 def analyze(
     db: DbOption = store.DEFAULT_DB_PATH,
-    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
+    as_of: Annotated[str | None, typer.Option(
+        help="Analyse as if it were this UTC time (ISO-8601); default: now.")] = None,
 ) -> None:
-    """Analyse tagged mentions: volume per day, languages and the most active authors."""
-    from insights.queries import counts_by, daily_volume, top_authors
+    """Find negative spikes (alerts), score advocates, and report social NPS, share of
+    voice, customers at risk and unanswered community questions."""
+    from insights import report
+    from insights.analyze import analyze as run_analysis
 
+    loaded = load_catalogue(catalogue)
+    now = _as_of(as_of)
     with store.open_db(db) as database:
-        days = daily_volume(database, source)
-        languages = counts_by(database, "language")
-        authors = top_authors(database)
-    table = Table("day", "mentions", title="Mentions per day")
-    for day, count in days:
-        table.add_row(day, str(count))
-    console.print(table)
-    console.print("languages: " + ", ".join(f"{lang} {n}" for lang, n in languages))
-    table = Table("author", "source", "mentions", "last seen", title="Most active authors")
-    for author in authors:
-        table.add_row(author["handle"], author["source"], str(author["mentions"]),
-                      author["last_seen"] or "")
-    console.print(table)
+        with console.status("analysing") as status:
+            counts = run_analysis(database, loaded, now, lambda step: status.update(step))
+        console.print(f"{counts['mentions']} tagged mentions: {counts['alerts_new']} new "
+                      f"alerts, {counts['alerts_updated']} updated; "
+                      f"{counts['advocates']} advocates scored")
+        _print_summary(report.summary(database, loaded, now))
 
 
 @app.command("app")
@@ -139,25 +138,30 @@ def demo(
         console.print(f"sample community at {base_url}/forum/index.php")
         sources_file = sample_sources(base_url, Path(db).parent / "demo-sources.yaml")
         crawl(sources=None, db=db, sources_file=sources_file, resume=False, set_=None)
-    tag(db=db)
-    analyze(db=db)
+    tag(db=db, batch_size=64, catalogue=DEFAULT_CATALOGUE)
+    analyze(db=db, catalogue=DEFAULT_CATALOGUE, as_of=None)
     stats(db=db)
 
 
 @app.command()
 def export(
+    what: Annotated[str, typer.Argument(help="mentions, advocates, at-risk or questions.")],
     out: Annotated[Path, typer.Argument(help="Output file: .csv or .xlsx.")],
     db: DbOption = store.DEFAULT_DB_PATH,
-    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
+    source: Annotated[str | None, typer.Option(help="Only this source (mentions).")] = None,
+    as_of: Annotated[str | None, typer.Option(help="UTC time for 'recent' (at-risk).")] = None,
 ) -> None:
-    """Export mentions to CSV (UTF-8 with BOM) or XLSX, safe to open in a spreadsheet."""
+    """Export to CSV (UTF-8 with BOM) or XLSX, safe to open in a spreadsheet."""
     from insights.export import write_rows
-    from insights.queries import mentions_for_export
+    from insights.exports import EXPORTS, export_rows
 
+    if what not in EXPORTS:
+        raise CommandError(f"cannot export {what!r}; choose {', '.join(EXPORTS)}")
     with store.open_db(db) as database:
-        rows = mentions_for_export(database, source)
-    write_rows(rows, out)
-    console.print(f"wrote {len(rows)} mentions to {out}")
+        rows = export_rows(what, database, load_catalogue(catalogue), _as_of(as_of), source)
+    write_rows(rows, out, EXPORTS[what])
+    console.print(f"wrote {len(rows)} rows to {out}")
 
 
 @app.command()
@@ -239,6 +243,50 @@ def check(
     console.print(f"catalogue ok: {len(loaded.own_brands)} own brands, "
                   f"{len(loaded.competitors)} competitors, {len(loaded.touchpoints)} touchpoints")
     console.print(f"sources ok: {len(sources)} sources")
+
+
+def _print_summary(summary: dict) -> None:
+    table = Table("started", "brand", "product", "touchpoint", "×", "status", "terms",
+                  title="Open alerts")
+    for alert in summary["alerts"]:
+        terms = ", ".join(term["term"] for term in alert["terms"][:5])
+        table.add_row(alert["started_at"][:16], alert["brand"] or "", alert["product"] or "",
+                      alert["touchpoint"] or "", f"{alert['magnitude'] or 0:.1f}",
+                      alert["status"], terms)
+    console.print(table)
+    table = Table("brand", "NPS", "promoters", "passives", "detractors", "share of voice",
+                  "change", "net sentiment", title="Brands (last 30 days)")
+    voices = {voice.brand: voice for voice in summary["voice"]}
+    for brand, nps in summary["nps"].items():
+        voice = voices[brand]
+        table.add_row(brand, "-" if nps.nps is None else f"{nps.nps:+.0f}",
+                      str(nps.promoters), str(nps.passives), str(nps.detractors),
+                      f"{voice.share:.0%}", f"{voice.change:+.0%}",
+                      "-" if voice.net_sentiment is None else f"{voice.net_sentiment:+.2f}")
+    console.print(table)
+    table = Table("customer", "source", "touchpoints", "churn", "answered", "status",
+                  title="Customers at risk")
+    for entry in summary["at_risk"][:15]:
+        churn = f"→ {entry['churn_target']}" if entry["churn"] else ""
+        table.add_row(entry.get("handle", "?"), entry.get("source", ""),
+                      ", ".join(entry["touchpoints"]), churn,
+                      "yes" if entry["answered"] else "no", entry["status"])
+    console.print(table)
+    asked = summary["questions"]
+    console.print(f"community questions: {asked['asked']} asked, {asked['unanswered']} "
+                  f"unanswered, {asked['answered_by_brand']} answered by the brand")
+
+
+def _as_of(text: str | None):
+    from datetime import UTC, datetime
+
+    if not text:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise CommandError(f"--as-of {text!r} is not an ISO-8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _progress() -> Progress:

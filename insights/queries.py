@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database
 
 
@@ -79,3 +81,77 @@ def mentions_for_export(db: Database, source: str | None = None) -> list[dict]:
     keys = ("id", "source", "kind", "published_at", "author", "profile_url", "title", "text",
             "language", "rating", "url")
     return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def open_alerts(db: Database, limit: int = 50) -> list[dict]:
+    """Alerts not yet resolved, latest first, with their terms and example ids decoded."""
+    rows = db.execute(
+        """SELECT id, key, brand, product, touchpoint, started_at, last_seen_at, status,
+                  magnitude, baseline, terms, example_ids, details FROM alerts
+           WHERE status != 'resolved' ORDER BY last_seen_at DESC LIMIT ?""", [limit]
+    ).fetchall()
+    keys = ("id", "key", "brand", "product", "touchpoint", "started_at", "last_seen_at",
+            "status", "magnitude", "baseline", "terms", "example_ids", "details")
+    alerts = [dict(zip(keys, row, strict=True)) for row in rows]
+    for alert in alerts:
+        for column in ("terms", "example_ids", "details"):
+            alert[column] = json.loads(alert[column])
+    return alerts
+
+
+def alerts(db: Database, status: str | None = None) -> list[dict]:
+    """Every alert (or those of one status), latest first."""
+    where, params = ("WHERE status = ?", [status]) if status else ("", [])
+    rows = db.execute(
+        f"""SELECT id, key, brand, product, touchpoint, started_at, last_seen_at, status,
+                   magnitude, terms FROM alerts {where} ORDER BY started_at DESC""", params
+    ).fetchall()
+    keys = ("id", "key", "brand", "product", "touchpoint", "started_at", "last_seen_at",
+            "status", "magnitude", "terms")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def advocates(db: Database, brand: str | None = None, limit: int = 100) -> list[dict]:
+    """Scored advocates with their profile, components and last activity, best first."""
+    where, params = ("WHERE s.brand = ?", [brand]) if brand else ("", [])
+    rows = db.execute(
+        f"""SELECT a.id, a.source_id, a.handle, a.display_name, a.profile_url, s.brand,
+                   s.score, s.components, max(m.published_at), count(m.id)
+            FROM advocate_scores s JOIN authors a ON a.id = s.author_id
+            LEFT JOIN mentions m ON m.author_id = a.id {where}
+            GROUP BY s.author_id, s.brand ORDER BY s.score DESC, a.handle LIMIT ?""",
+        [*params, limit],
+    ).fetchall()
+    keys = ("author_id", "source", "handle", "name", "profile_url", "brand", "score",
+            "components", "last_seen", "mentions")
+    result = [dict(zip(keys, row, strict=True)) for row in rows]
+    for row in result:
+        row["components"] = json.loads(row["components"])
+    return result
+
+
+def risk_statuses(db: Database) -> dict[str, str]:
+    """Where support stands with each customer at risk (author id → status)."""
+    return dict(db.execute("SELECT author_id, status FROM risk_status").fetchall())
+
+
+def thread_authors(db: Database) -> dict[str, list[tuple[str, str]]]:
+    """Per thread, who posted when: to tell whether a complaint got an answer."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for thread, when, author in db.execute(
+            """SELECT source_id || ':' || coalesce(thread_id, id), published_at, author_id
+               FROM mentions WHERE published_at IS NOT NULL AND author_id IS NOT NULL"""):
+        out.setdefault(thread, []).append((when, author))
+    return out
+
+
+def author_profiles(db: Database, author_ids: list[str]) -> dict[str, dict]:
+    """Handle, source and profile link of the given authors."""
+    profiles = {}
+    for author in author_ids:
+        row = db.execute("SELECT source_id, handle, display_name, profile_url FROM authors "
+                         "WHERE id = ?", [author]).fetchone()
+        if row:
+            profiles[author] = dict(zip(("source", "handle", "name", "profile_url"), row,
+                                        strict=True))
+    return profiles

@@ -1,0 +1,49 @@
+"""``otklik analyze``: alerts, advocate scores and complaint clusters written to the store.
+Re-running it is safe: alerts update in place, scores and clusters are replaced."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlite_utils import Database
+
+from config.catalogue import Catalogue
+from insights.advocate_facts import advocate_facts
+from insights.advocates import rank_advocates
+from insights.alerts import find_alerts
+from insights.mention_facts import brand_mentions
+from store.insights import replace_advocate_scores, upsert_alert
+
+
+def brand_words(catalogue: Catalogue) -> list[str]:
+    """Brand and product names, left out of distinctive terms (they say nothing new)."""
+    words = []
+    for brand in catalogue.brands:
+        words += [brand.name, *brand.aliases]
+        for product in brand.products:
+            words += [product.name, *product.aliases]
+    return [part for word in words for part in word.replace("#", " ").split()]
+
+
+def analyze(db: Database, catalogue: Catalogue, now: datetime | None = None,
+            step: Callable[[str], None] | None = None) -> dict:
+    """Run every insights stage; returns counts of what was written."""
+    now = now or datetime.now(UTC)
+    own = {brand.id for brand in catalogue.own_brands}
+    report = step or (lambda _: None)
+    report("reading tagged mentions")
+    mentions = brand_mentions(db)
+    report("looking for negative spikes")
+    created = updated = 0
+    for alert in find_alerts(mentions, own, now, brand_words(catalogue)):
+        _, is_new = upsert_alert(db, alert.pop("key"), alert)
+        created += is_new
+        updated += not is_new
+    report("scoring advocates")
+    advocates = 0
+    for brand in sorted(own):
+        ranked = rank_advocates(advocate_facts(mentions, brand), now)
+        advocates += replace_advocate_scores(db, brand, ranked)
+    return {"mentions": len({m.mention_id for m in mentions}), "alerts_new": created,
+            "alerts_updated": updated, "advocates": advocates}

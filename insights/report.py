@@ -1,0 +1,53 @@
+"""The numbers a CX team reads each day, gathered in one place for the CLI and exports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from config.catalogue import Catalogue
+from insights.advocate_facts import author_stances
+from insights.mention_facts import brand_mentions
+from insights.nps import social_nps
+from insights.queries import author_profiles, open_alerts, risk_statuses, thread_authors
+from insights.questions import community_questions, thread_posts
+from insights.risk import customers_at_risk
+from insights.voice import share_of_voice
+
+
+def brand_names(catalogue: Catalogue) -> list[str]:
+    """Names that mark a brand's own account among answerers (e.g. "Volna_Support")."""
+    return [alias for brand in catalogue.own_brands for alias in (brand.name, *brand.aliases)
+            if not alias.startswith("#")]
+
+
+def at_risk(db: Database, catalogue: Catalogue, now: datetime, days: int = 30) -> list[dict]:
+    """The customers-at-risk queue with profiles, as plain rows."""
+    own = {brand.id for brand in catalogue.own_brands}
+    entries = customers_at_risk(brand_mentions(db), own, now, days, risk_statuses(db),
+                                thread_authors(db))
+    profiles = author_profiles(db, [entry.author_id for entry in entries])
+    return [{**profiles.get(entry.author_id, {}), **asdict(entry)} for entry in entries]
+
+
+def questions(db: Database, catalogue: Catalogue) -> list[dict]:
+    """Community questions with whether and how fast they were answered."""
+    return [asdict(q) for q in community_questions(thread_posts(db), brand_names(catalogue))]
+
+
+def summary(db: Database, catalogue: Catalogue, now: datetime) -> dict:
+    """Open alerts, social NPS per brand, share of voice, customers at risk, questions."""
+    mentions = brand_mentions(db)
+    brands = [brand.id for brand in catalogue.brands]
+    asked = questions(db, catalogue)
+    return {
+        "alerts": open_alerts(db),
+        "nps": {brand: social_nps(author_stances(mentions, brand)) for brand in brands},
+        "voice": share_of_voice(mentions, brands, now),
+        "at_risk": at_risk(db, catalogue, now),
+        "questions": {"asked": len(asked),
+                      "unanswered": sum(q["answered_at"] is None for q in asked),
+                      "answered_by_brand": sum(q["by_brand"] for q in asked)},
+    }
