@@ -50,7 +50,7 @@ def test_search_export_stats_and_erase_through_the_cli(tmp_path, make_mention):
     result = runner.invoke(app, ["search", "волні", "--db", str(db_path)])
     assert "olena" in result.output and "[Волні]" in result.output
     out = tmp_path / "mentions.xlsx"
-    result = runner.invoke(app, ["export", str(out), "--db", str(db_path)])
+    result = runner.invoke(app, ["export", "mentions", str(out), "--db", str(db_path)])
     assert result.exit_code == 0 and out.exists()
     result = runner.invoke(app, ["stats", "--db", str(db_path)])
     assert "2 mentions by 2 authors" in result.output
