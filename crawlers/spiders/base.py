@@ -37,7 +37,12 @@ class SourceSpider(scrapy.Spider):
         spider.seen_threads = {}
         spider._db = None
         spider._known_threads = None
+        spider.configure()
         return spider
+
+    def configure(self) -> None:
+        """Read the source's own options (``self.source.options``); a wrong one raises
+        ``ValueError`` here, so the crawl fails before any request. Spiders override it."""
 
     @property
     def db(self):

@@ -45,13 +45,10 @@ class DiscourseSpider(SourceSpider):
         "DOWNLOADER_MIDDLEWARES": {"crawlers.spiders.discourse.RetryAfterMiddleware": 560},
     }
 
-    @classmethod
-    def from_crawler(cls, crawler, *args, **kwargs):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.base = spider.source.url.rstrip("/")
-        spider.queued_topics = set()
-        spider.requests_made = 0
-        return spider
+    def configure(self) -> None:
+        self.base = self.source.url.rstrip("/")
+        self.queued_topics = set()
+        self.requests_made = 0
 
     async def start(self):
         categories = _strings(self.source.options.get("categories"))

@@ -35,14 +35,9 @@ class RedditSpider(SourceSpider):
     name = "reddit"
     source_kind = "reddit"
 
-    @classmethod
-    def from_crawler(cls, crawler, *args, **kwargs):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.configure(spider.source.options)
-        return spider
-
-    def configure(self, options: dict) -> None:
+    def configure(self) -> None:
         """Read the source's options; a wrong one fails the crawl before any request."""
+        options = self.source.options
         self.base = self.source.url.rstrip("/")
         self.subreddits = [name.removeprefix("/").removeprefix("r/").strip("/")
                            for name in _strings(options.get("subreddits"), "subreddits")]

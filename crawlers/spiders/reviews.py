@@ -480,20 +480,14 @@ class ReviewsSpider(SourceSpider):
     name = "reviews"
     source_kind = "reviews"
 
-    @classmethod
-    def from_crawler(cls, crawler, *args, **kwargs):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.pages = spider.configure()
-        return spider
-
-    def configure(self) -> list[str]:
-        """Read the source's options; returns the product pages' URLs."""
+    def configure(self) -> None:
+        """Read the source's options: the product pages' URLs and the next-page selector."""
         options = self.source.options
         self.next_selector = options.get("next") or DEFAULT_NEXT
         self.visited: set[str] = set()
         pages = options.get("pages") or [self.source.url]
         pages = [pages] if isinstance(pages, str) else list(pages)
-        return [urljoin(self.source.url, page) for page in pages]
+        self.pages = [urljoin(self.source.url, page) for page in pages]
 
     async def start(self):
         for url in self.pages:

@@ -345,21 +345,16 @@ class RssSpider(SourceSpider):
     name = "rss"
     source_kind = "rss"
 
-    @classmethod
-    def from_crawler(cls, crawler, *args, **kwargs):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.feeds = spider.configure()  # a bad option or brand id fails the crawl here
-        return spider
-
-    def configure(self) -> list[str]:
-        """Read the source's options and the catalogue; returns the feed URLs."""
+    def configure(self) -> None:
+        """Read the source's options and the catalogue (a bad option or brand id fails the
+        crawl here): the feed URLs, full text or not, the brand filter."""
         options = self.source.options
         self.full_text = flag(options.get("full_text"), True)
         self.keep_all = flag(options.get("keep_all"), False)
         self.brand_filter = None if self.keep_all else source_brand_filter(self)
         self.scheduled: set[str] = set()
         feeds = options.get("feeds") or [self.source.url]
-        return [feeds] if isinstance(feeds, str) else list(feeds)
+        self.feeds = [feeds] if isinstance(feeds, str) else list(feeds)
 
     async def start(self):
         for feed in self.feeds:

@@ -86,22 +86,19 @@ class VkSpider(SourceSpider):
         middlewares = {**settings.getdict("DOWNLOADER_MIDDLEWARES"), VkTokenMiddleware: 950}
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
-    @classmethod
-    def from_crawler(cls, crawler, *args, **kwargs):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        options = spider.source.options
-        spider.stopped_methods = set()
-        spider.api = (spider.source.url or DEFAULT_API).rstrip("/")
-        spider.site = str(options.get("site_url") or DEFAULT_SITE).rstrip("/")
-        spider.version = str(options.get("api_version") or DEFAULT_VERSION)
-        spider.token_env = str(options.get("token_env") or DEFAULT_TOKEN_ENV)
-        spider.with_comments = _flag(options.get("comments", False))
-        spider.page_size = _number(options.get("page_size"), int, None)
-        spider.max_retries = _number(options.get("max_retries"), int, 3)
-        spider.retry_delay = _number(options.get("retry_delay"), float, 1.0)
+    def configure(self) -> None:
+        options = self.source.options
+        self.stopped_methods = set()
+        self.api = (self.source.url or DEFAULT_API).rstrip("/")
+        self.site = str(options.get("site_url") or DEFAULT_SITE).rstrip("/")
+        self.version = str(options.get("api_version") or DEFAULT_VERSION)
+        self.token_env = str(options.get("token_env") or DEFAULT_TOKEN_ENV)
+        self.with_comments = _flag(options.get("comments", False))
+        self.page_size = _number(options.get("page_size"), int, None)
+        self.max_retries = _number(options.get("max_retries"), int, 3)
+        self.retry_delay = _number(options.get("retry_delay"), float, 1.0)
         # Read once, kept in memory only (requests of a resumed job get it too).
-        spider._token = os.environ.get(spider.token_env, "").strip() or None
-        return spider
+        self._token = os.environ.get(self.token_env, "").strip() or None
 
     async def start(self):
         if not self._token:
