@@ -126,21 +126,40 @@ def run_app(
 @app.command()
 def demo(
     db: DbOption = Path("data/demo.db"),
-    port: Annotated[int, typer.Option(help="Port of the local sample site.")] = 8765,
+    port: Annotated[int, typer.Option(help="Port of the local demo site.")] = 8765,
+    app_port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
+    serve_app: Annotated[bool, typer.Option("--app/--no-app",
+                                            help="Start the dashboard at the end.")] = True,
 ) -> None:
-    """Serve the bundled sample community on 127.0.0.1, crawl it, tag it and report.
+    """The whole job on a generated local community: serve it on 127.0.0.1, crawl it with
+    the real spiders, tag, analyse, then start the dashboard.
 
-    A second run reuses what is stored: only new or edited posts are written.
+    A second run the same day reuses what is stored: nothing new is crawled or tagged.
     """
-    from demo.run import sample_sources, serve_sample
+    import time
 
-    with serve_sample(port) as base_url:
-        console.print(f"sample community at {base_url}/forum/index.php")
-        sources_file = sample_sources(base_url, Path(db).parent / "demo-sources.yaml")
-        crawl(sources=None, db=db, sources_file=sources_file, resume=False, set_=None)
+    from demo.generate import DEFAULT_OUT
+    from demo.run import prepare_site, serve_site
+
+    timings = {}
+    started = time.monotonic()
+    if prepare_site(DEFAULT_OUT, db):
+        console.print(f"generated the demo community in {DEFAULT_OUT}")
+    with serve_site(DEFAULT_OUT, port, Path(db).parent / "demo-sources.yaml") as base_url:
+        console.print(f"[bold]1/4 crawl[/] the demo community at {base_url}/")
+        crawl(sources=None, db=db, sources_file=Path(db).parent / "demo-sources.yaml",
+              resume=False, set_=["DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False"])
+    timings["crawl"] = time.monotonic() - started
+    console.print("[bold]2/4 tag[/]")
     tag(db=db, batch_size=64, catalogue=DEFAULT_CATALOGUE)
+    timings["tag"] = time.monotonic() - started - sum(timings.values())
+    console.print("[bold]3/4 analyse[/]")
     analyze(db=db, catalogue=DEFAULT_CATALOGUE, as_of=None)
-    stats(db=db)
+    timings["analyze"] = time.monotonic() - started - sum(timings.values())
+    console.print("stage times: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
+    if serve_app:
+        console.print("[bold]4/4 dashboard[/] (Ctrl-C stops it)")
+        run_app(db=db, port=app_port)
 
 
 @app.command()

@@ -1,50 +1,49 @@
-"""Serving the bundled sample community and pointing a sources file at it."""
+"""The demo's plumbing: the generated community is (re)written when stale, served on
+127.0.0.1 while the real pipeline crawls it, and pointed at by a sources file."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
+from demo.community import start_community
+from demo.generate import DEFAULT_OUT, generate, write_sources
 
-from demo.site import start_server
+SEED = 42
+
+
+def prepare_site(data_dir: Path = DEFAULT_OUT, db_path: Path | None = None) -> bool:
+    """Generate the community unless today's is there; returns True when it was written.
+
+    The content ends today, so a new day means new content: the old demo database (which
+    holds yesterday's) is removed with it, and the demo starts afresh.
+    """
+    answers = data_dir / "answers.json"
+    today = datetime.now(UTC).date().isoformat()
+    if answers.exists() and json.loads(answers.read_text(encoding="utf-8"))["end"] == today:
+        return False
+    generate(data_dir, seed=SEED)
+    if db_path is not None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    return True
 
 
 @contextmanager
-def serve_sample(port: int) -> Iterator[str]:
-    """Serve the sample site on 127.0.0.1:``port`` while the block runs; yields its base URL."""
+def serve_site(data_dir: Path, port: int, sources_path: Path) -> Iterator[str]:
+    """Serve the community on 127.0.0.1:``port`` while the block runs and write its sources
+    file to ``sources_path``; yields the base URL."""
     try:
-        server, base_url = start_server(port=port)
+        server, base_url = start_community(data_dir, port)
     except OSError as error:
-        raise ValueError(f"cannot serve the sample site on port {port}: {error.strerror}; "
+        raise ValueError(f"cannot serve the demo site on port {port}: {error.strerror}; "
                          "pass --port with a free one") from None
     try:
+        write_sources(data_dir, base_url, sources_path)
         yield base_url
     finally:
         server.shutdown()
         server.server_close()
-
-
-def sample_sources(base_url: str, path: Path) -> Path:
-    """Write a sources file with the sample forum at ``base_url``; returns its path."""
-    sources = {
-        "sources": [
-            {
-                "id": "volna-community",
-                "kind": "forum",
-                "title": "Volna Community (sample)",
-                "url": f"{base_url}/forum/",
-                "brands": ["volna", "telenova"],
-                "since_days": 3650,
-                "options": {
-                    "engine": "phpbb",
-                    "boards": ["viewforum.php?f=1", "viewforum.php?f=2"],
-                },
-            }
-        ]
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(sources, allow_unicode=True, sort_keys=False),
-                    encoding="utf-8")
-    return path
