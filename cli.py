@@ -105,7 +105,8 @@ def analyze(
             counts = run_analysis(database, loaded, now, lambda step: status.update(step))
         console.print(f"{counts['mentions']} tagged mentions: {counts['alerts_new']} new "
                       f"alerts, {counts['alerts_updated']} updated; "
-                      f"{counts['advocates']} advocates scored")
+                      f"{counts['advocates']} advocates scored, "
+                      f"{counts['clusters']} complaint clusters")
         _print_summary(report.summary(database, loaded, now))
 
 

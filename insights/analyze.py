@@ -12,8 +12,9 @@ from config.catalogue import Catalogue
 from insights.advocate_facts import advocate_facts
 from insights.advocates import rank_advocates
 from insights.alerts import find_alerts
+from insights.complaints import complaint_clusters
 from insights.mention_facts import brand_mentions
-from store.insights import replace_advocate_scores, upsert_alert
+from store.insights import replace_advocate_scores, replace_clusters, upsert_alert
 
 
 def brand_words(catalogue: Catalogue) -> list[str]:
@@ -27,8 +28,9 @@ def brand_words(catalogue: Catalogue) -> list[str]:
 
 
 def analyze(db: Database, catalogue: Catalogue, now: datetime | None = None,
-            step: Callable[[str], None] | None = None) -> dict:
-    """Run every insights stage; returns counts of what was written."""
+            step: Callable[[str], None] | None = None, pipeline=None) -> dict:
+    """Run every insights stage; returns counts of what was written. ``pipeline``: the
+    complaint-clustering pipeline (default: e5 embeddings, kept by the tagger)."""
     now = now or datetime.now(UTC)
     own = {brand.id for brand in catalogue.own_brands}
     report = step or (lambda _: None)
@@ -45,5 +47,7 @@ def analyze(db: Database, catalogue: Catalogue, now: datetime | None = None,
     for brand in sorted(own):
         ranked = rank_advocates(advocate_facts(mentions, brand), now)
         advocates += replace_advocate_scores(db, brand, ranked)
+    report("clustering complaints")
+    clusters = replace_clusters(db, complaint_clusters(db, now, pipeline))
     return {"mentions": len({m.mention_id for m in mentions}), "alerts_new": created,
-            "alerts_updated": updated, "advocates": advocates}
+            "alerts_updated": updated, "advocates": advocates, "clusters": clusters}

@@ -9,7 +9,9 @@ from test_tagger import lexicon_sentiment
 
 import store
 from config.catalogue import load_catalogue
-from insights.analyze import analyze
+from insights.analyze import analyze as run_analysis
+from insights.cluster_steps import TfidfEmbedder
+from insights.clustering import ClusterPipeline
 from insights.export import write_rows
 from insights.exports import EXPORTS, export_rows
 from insights.mention_facts import BrandMention
@@ -22,6 +24,7 @@ NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 CALM = ["В Волне связь нормальная, тариф устраивает.",
         "Пользуюсь Волной третий год, интернет стабильный.",
         "Подскажите, у Волны есть тариф для планшета?"]
+EVENING = "В Волне нет интернета по вечерам, скорость падает до нуля, роутер не помогает"
 REFUND = "Волна списала деньги дважды, обещали вернуть деньги за 3 дня, ужас, прошло две недели"
 
 
@@ -89,6 +92,12 @@ def incident_db(db, make_mention):
             store.upsert_mention(db, make_mention(
                 url=f"https://f.example/{n}", text=text, author_handle=f"user{n % 40}",
                 thread_id=str(n), published_at=when.isoformat()))
+        if day % 2 == 0:  # the everyday grumbling: a second theme for the clusters
+            n += 1
+            store.upsert_mention(db, make_mention(
+                url=f"https://f.example/{n}", text=f"{EVENING} День {day}.",
+                author_handle=f"user{n % 40}", thread_id=str(n),
+                published_at=(start + timedelta(days=day, hours=21)).isoformat()))
     spike = datetime(2026, 11, 14, tzinfo=UTC)  # a Saturday
     for k in range(30):
         n += 1
@@ -98,6 +107,11 @@ def incident_db(db, make_mention):
             author_handle=f"angry{k}", thread_id=str(n), published_at=when.isoformat()))
     tag_pending(db, Tagger(load_catalogue(), lexicon_sentiment, "lexicon-1", None, None))
     return db
+
+
+def analyze(db, catalogue, now):
+    """The analysis with TF-IDF vectors for clustering (the e5 path has its own tests)."""
+    return run_analysis(db, catalogue, now, pipeline=ClusterPipeline(embed=TfidfEmbedder()))
 
 
 def test_analyze_raises_one_billing_alert_for_the_weekend_incident(incident_db):
@@ -116,6 +130,11 @@ def test_analyze_raises_one_billing_alert_for_the_weekend_incident(incident_db):
     again = analyze(incident_db, catalogue, NOW)
     assert again["alerts_new"] == 0
     assert incident_db.execute("SELECT count(*) FROM alerts").fetchone()[0] == len(rows)
+    assert counts["clusters"] >= 1
+    sizes = dict(incident_db.execute("SELECT label, size FROM clusters").fetchall())
+    refund = [size for label, size in sizes.items() if "вернуть" in label or "дважды" in label]
+    evening = [size for label, size in sizes.items() if "вечер" in label or "скорост" in label]
+    assert refund == [30] and evening == [30]
 
 
 def test_exports_open_with_cyrillic_and_no_live_formula(incident_db, tmp_path):

@@ -2,6 +2,7 @@
 is exercised in test_sentiment.py and test_tagger_real.py)."""
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -13,17 +14,18 @@ import store
 from config.catalogue import load_catalogue
 from nlp.tagger import Tagger, count_pending, tag_pending
 
-NEGATIVE = ("нет", "не ", "ужас", "списал", "жоден", "немає", "never", "no ", "terrible")
+NEGATIVE = ("нет", "не", "ужас", "списал", "жоден", "немає", "never", "no", "terrible")
 POSITIVE = ("доволен", "отлично", "рекомендую", "раджу", "great", "love", "задоволен")
 
 
 def lexicon_sentiment(texts):
-    """A transparent stand-in: keyword counts give the label."""
+    """A transparent stand-in: words starting with a cue give the label."""
     out = []
     for text in texts:
-        low = text.lower()
-        neg = sum(word in low for word in NEGATIVE)
-        pos = sum(word in low for word in POSITIVE)
+        words = re.findall(r"\w+", text.lower())
+        neg = sum(word.startswith(cue) if len(cue) > 3 else word == cue
+                  for word in words for cue in NEGATIVE)
+        pos = sum(word.startswith(cue) for word in words for cue in POSITIVE)
         label = "negative" if neg > pos else "positive" if pos > neg else "neutral"
         scores = {"negative": 0.1, "neutral": 0.1, "positive": 0.1}
         scores[label] = 0.8

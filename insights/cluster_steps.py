@@ -1,0 +1,324 @@
+"""The swappable steps of complaint clustering: embed → reduce → cluster → label.
+
+Each step is duck-typed, so any object with the same method can take its place (scikit-learn's
+``PCA`` as a reducer, ``HDBSCAN`` as a clusterer, ``nlp.embeddings.Encoder`` as an embedder):
+
+- embed:   ``encode(texts) -> ndarray (n, d)``
+- reduce:  ``fit_transform(vectors) -> ndarray (n, k)``
+- cluster: ``fit_predict(vectors) -> ndarray (n,)`` of ints, ``-1`` for noise
+- label:   ``label(texts, labels) -> {cluster: [(term, score), …]}``
+
+Defaults are chosen by ``bench/clusters.py`` on the dev splits (see docs/clusters.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy import sparse
+from scipy.cluster.hierarchy import fcluster, linkage
+
+log = logging.getLogger(__name__)
+
+STOPWORDS_PATH = Path(__file__).parent / "data" / "cluster_stopwords.yaml"
+_WORD = re.compile(r"[^\W\d_]+(?:['’ʼ`-][^\W\d_]+)*")
+_NORMALISE = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "ё": "е"})
+_CYRILLIC = re.compile(r"[а-яіїєґ]")
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (float32); zero rows stay zero."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+# --------------------------------------------------------------------------- embed
+
+
+class E5Embedder:
+    """The base encoder (multilingual-e5-small), loaded on first use."""
+
+    name = "multilingual-e5-small"
+
+    def __init__(self, model_dir: Path | str | None = None) -> None:
+        from nlp.embeddings import Encoder
+
+        self.encoder = Encoder(model_dir)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encoder.encode(list(texts))
+
+
+class TfidfEmbedder:
+    """Fallback: TF-IDF of character n-grams (within words), reduced by SVD to ``dims``.
+
+    Works on ru / uk / en alike with no model, but knows no synonyms or translations, so the
+    same complaint in two languages lands apart.
+    """
+
+    name = "tfidf-char"
+
+    def __init__(self, ngram_range: tuple[int, int] = (3, 5), dims: int = 128,
+                 max_features: int = 200_000, random_state: int = 0) -> None:
+        self.ngram_range = ngram_range
+        self.dims = dims
+        self.max_features = max_features
+        self.random_state = random_state
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        try:
+            from sklearn.decomposition import TruncatedSVD
+            from sklearn.feature_extraction.text import TfidfVectorizer
+        except ImportError as error:
+            raise ImportError("the TF-IDF fallback needs scikit-learn: "
+                              "pip install scikit-learn") from error
+        texts = [t or "" for t in texts]
+        if not texts:
+            return np.zeros((0, self.dims), dtype=np.float32)
+        matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=self.ngram_range,
+                                 sublinear_tf=True, max_features=self.max_features,
+                                 lowercase=True).fit_transform(texts)
+        dims = min(self.dims, matrix.shape[0] - 1, matrix.shape[1] - 1)
+        if dims >= 2:
+            matrix = TruncatedSVD(dims, random_state=self.random_state).fit_transform(matrix)
+        else:
+            matrix = matrix.toarray()
+        return unit_rows(matrix)
+
+
+def default_embedder(model_dir: Path | str | None = None):
+    """The e5 embedder, or the TF-IDF fallback with a logged notice when it cannot load."""
+    try:
+        return E5Embedder(model_dir)
+    except Exception as error:  # any failure to load means: fall back
+        log.warning("Complaint clusters: the base encoder is not available (%s: %s); falling "
+                    "back to TF-IDF character n-grams, which do not match across languages. "
+                    "Install the requirements and run `python -m models.base_encoder`.",
+                    type(error).__name__, error)
+        return TfidfEmbedder()
+
+
+# --------------------------------------------------------------------------- reduce
+
+
+class PCAReducer:
+    """Centre, project on the top ``dims`` principal components (``None``: keep all), unit rows.
+
+    Centring matters for e5: all its vectors share a common direction, so raw cosines crowd
+    into 0.7–0.9; after centring they spread out and one distance threshold fits many corpora.
+    """
+
+    def __init__(self, dims: int | None = 100) -> None:
+        self.dims = dims
+
+    def fit_transform(self, vectors: np.ndarray) -> np.ndarray:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        centred = vectors - vectors.mean(axis=0, keepdims=True)
+        if self.dims is None or self.dims >= min(centred.shape):
+            return unit_rows(centred)
+        wide = centred.astype(np.float64)
+        covariance = (wide.T @ wide) / max(len(centred) - 1, 1)
+        _, basis = np.linalg.eigh(covariance)  # ascending eigenvalues
+        return unit_rows(centred @ basis[:, ::-1][:, : self.dims].astype(np.float32))
+
+
+# --------------------------------------------------------------------------- cluster
+
+
+class AverageLinkage:
+    """Agglomerative clustering, average linkage on cosine distance, cut at ``threshold``.
+
+    Needs no k: a group is a cluster when its members are on average within ``threshold`` of
+    each other; groups under ``min_size`` are noise (-1). Scales by sampling: each round links
+    at most ``max_sample`` still-unclustered points (O(sample²) memory), then gives every other
+    point to the cluster it is closest to on average, if that is within ``threshold`` (the same
+    rule the linkage used). Later rounds look for clusters among the leftovers, so a complaint
+    too rare to show in the first sample still gets its cluster.
+    ``min_size`` ``None``: 3, or one in a thousand of the linked sample if more.
+    """
+
+    def __init__(self, threshold: float = 0.75, min_size: int | None = None,
+                 max_sample: int = 10_000, max_rounds: int = 3, random_state: int = 0) -> None:
+        self.threshold = threshold
+        self.min_size = min_size
+        self.max_sample = max_sample
+        self.max_rounds = max_rounds
+        self.random_state = random_state
+
+    def fit_predict(self, vectors: np.ndarray) -> np.ndarray:
+        points = unit_rows(vectors)
+        labels = np.full(len(points), -1, dtype=np.int64)
+        rng = np.random.default_rng(self.random_state)
+        sums: list[np.ndarray] = []
+        counts: list[int] = []
+        for _ in range(self.max_rounds):
+            pool = np.flatnonzero(labels < 0)
+            if len(pool) < 2:
+                break
+            whole = len(pool) <= self.max_sample
+            sample = pool if whole else np.sort(rng.choice(pool, self.max_sample, replace=False))
+            found = self._link(points[sample])
+            if found.max(initial=-1) < 0:
+                break
+            for local in range(found.max() + 1):
+                rows = sample[found == local]
+                labels[rows] = len(sums)
+                sums.append(points[rows].sum(axis=0))
+                counts.append(len(rows))
+            if whole:
+                break
+            rest = np.setdiff1d(pool, sample, assume_unique=True)
+            means = np.vstack(sums) / np.asarray(counts, dtype=np.float32)[:, None]
+            for start in range(0, len(rest), 20_000):
+                chunk = rest[start : start + 20_000]
+                similarity = points[chunk] @ means.T
+                best = similarity.argmax(axis=1)
+                close = 1.0 - similarity[np.arange(len(chunk)), best] <= self.threshold
+                labels[chunk[close]] = best[close]
+        return labels
+
+    def _link(self, points: np.ndarray) -> np.ndarray:
+        """Labels 0..k-1 by cluster size (largest first), -1 for groups under the minimum."""
+        n = len(points)
+        min_size = self.min_size or max(3, round(n / 1000))
+        if n < max(2, min_size):
+            return np.full(n, -1, dtype=np.int64)
+        tree = linkage(_condensed_cosine(points), method="average")
+        flat = fcluster(tree, t=self.threshold, criterion="distance")
+        ids, sizes = np.unique(flat, return_counts=True)
+        keep = [(-size, int(np.flatnonzero(flat == i)[0]), i)
+                for i, size in zip(ids, sizes, strict=True) if size >= min_size]
+        relabel = {cluster: rank for rank, (_, _, cluster) in enumerate(sorted(keep))}
+        return np.array([relabel.get(c, -1) for c in flat], dtype=np.int64)
+
+
+def _condensed_cosine(points: np.ndarray, block: int = 1024) -> np.ndarray:
+    """Condensed (upper-triangle) cosine distances of unit rows, as scipy's ``pdist`` gives."""
+    n = len(points)
+    out = np.empty(n * (n - 1) // 2, dtype=np.float64)
+    pos = 0
+    for start in range(0, n - 1, block):
+        stop = min(start + block, n - 1)
+        distances = 1.0 - points[start:stop] @ points[start:].T
+        np.clip(distances, 0.0, 2.0, out=distances)
+        for row in range(stop - start):
+            width = n - start - row - 1
+            out[pos : pos + width] = distances[row, row + 1 :]
+            pos += width
+    return out
+
+
+# --------------------------------------------------------------------------- label
+
+
+@lru_cache(maxsize=4)
+def load_stopwords(path: Path = STOPWORDS_PATH) -> frozenset[str]:
+    """All languages' label stop words from the YAML list, normalised like tokens."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return frozenset(_normalise(str(word)) for words in data.values() for word in words or ())
+
+
+def _normalise(word: str) -> str:
+    return word.lower().translate(_NORMALISE)
+
+
+class ClassTfidfLabeler:
+    """Distinctive terms per cluster against the rest: class-based TF-IDF (as in BERTopic).
+
+    Terms are word unigrams and bigrams of adjacent non-stop words (three letters or more). A
+    term counts once per post; its weight in a cluster is its share of the cluster's term
+    counts times ``log(1 + A / f)``, ``A`` the mean term count per class and ``f`` the term's
+    count over all classes (noise is a class too, so common words score low). Cyrillic words
+    are cut to a ``stem_length`` prefix so inflected forms add up; the commonest form is shown.
+    """
+
+    def __init__(self, top: int = 10, min_posts: int = 2, stem_length: int = 6,
+                 stopwords: Sequence[str] | None = None) -> None:
+        self.top = top
+        self.min_posts = min_posts
+        self.stem_length = stem_length
+        self.stopwords = load_stopwords() if stopwords is None else frozenset(
+            _normalise(w) for w in stopwords)
+
+    def label(self, texts: Sequence[str], labels: np.ndarray) -> dict[int, list[tuple[str, float]]]:
+        labels = np.asarray(labels)
+        vocab: dict[str, int] = {}
+        forms: list[Counter] = []
+        rows: list[int] = []
+        cols: list[int] = []
+        for row, text in enumerate(texts):
+            for key, form in dict(reversed(self._terms(text))).items():
+                col = vocab.setdefault(key, len(vocab))
+                if col == len(forms):
+                    forms.append(Counter())
+                forms[col][form] += 1
+                rows.append(row)
+                cols.append(col)
+        classes = sorted(set(labels.tolist()))
+        if not vocab or not classes:
+            return {}
+        posts = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)),
+                                  shape=(len(labels), len(vocab)))
+        index = {c: i for i, c in enumerate(classes)}
+        member = sparse.csr_matrix(
+            (np.ones(len(labels)), ([index[c] for c in labels.tolist()], np.arange(len(labels)))),
+            shape=(len(classes), len(labels)))
+        counts = (member @ posts).tocsr()
+        totals = np.asarray(counts.sum(axis=1)).ravel()
+        idf = np.log(1.0 + totals.mean() / np.maximum(np.asarray(counts.sum(axis=0)).ravel(), 1))
+        sizes = Counter(labels.tolist())
+        out: dict[int, list[tuple[str, float]]] = {}
+        for cluster in classes:
+            if cluster < 0:
+                continue
+            row = counts.getrow(index[cluster])
+            floor = min(self.min_posts, max(1, sizes[cluster] // 2))
+            cells = [(float(c) / max(totals[index[cluster]], 1.0) * idf[j], j)
+                     for j, c in zip(row.indices, row.data, strict=True) if c >= floor]
+            cells = sorted((-w, _shown(forms[j]), j) for w, j in cells if w > 0)[: self.top]
+            out[int(cluster)] = [(form, round(float(-w), 5)) for w, form, _ in cells]
+        return out
+
+    def _terms(self, text: str) -> list[tuple[str, str]]:
+        """(key, surface form) of each unigram and bigram in ``text``."""
+        words = [_normalise(w) for w in _WORD.findall(text or "")]
+        keep = [len(w) >= 3 and w not in self.stopwords for w in words]
+        keys = [self._stem(w) for w in words]
+        terms = [(keys[i], words[i]) for i in range(len(words)) if keep[i]]
+        terms += [(f"{keys[i]} {keys[i + 1]}", f"{words[i]} {words[i + 1]}")
+                  for i in range(len(words) - 1) if keep[i] and keep[i + 1]]
+        return terms
+
+    def _stem(self, word: str) -> str:
+        if self.stem_length and len(word) > self.stem_length and _CYRILLIC.search(word):
+            return word[: self.stem_length]
+        return word
+
+
+def _shown(forms: Counter) -> str:
+    """The commonest surface form (alphabetical on ties)."""
+    return min(forms.items(), key=lambda item: (-item[1], item[0]))[0]
+
+
+def label_from_terms(terms: Sequence[tuple[str, float]], words: int = 3) -> str:
+    """A short label: the top terms, skipping any whose words are already shown."""
+    shown: list[str] = []
+    seen: set[str] = set()
+    for term, _ in terms:
+        parts = set(term.split())
+        if parts <= seen:
+            continue
+        shown = [s for s in shown if not set(s.split()) <= parts]
+        shown.append(term)
+        seen = set().union(*(set(s.split()) for s in shown))
+        if len(shown) == words:
+            break
+    return ", ".join(shown)

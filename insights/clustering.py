@@ -1,0 +1,288 @@
+"""Complaint clusters for product teams: embed → reduce → cluster → label, stable ids, trends.
+
+Pure: no database. The caller passes mention ids with their texts and, when it has them, the
+stored embeddings (so only the cheap steps run); it gets clusters with a label, distinctive
+terms, members with their distance to the centre and the most representative posts. Noise
+(posts like no other) stays out of every cluster. Between runs, ``match_clusters`` (called by
+``ClusterPipeline.run`` when given ``previous``) keeps a cluster's id when its members barely
+changed. The steps live in ``insights/cluster_steps.py``.
+
+    result = ClusterPipeline().run(ids, texts, embeddings=vectors, previous=old_refs)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from insights.cluster_steps import (
+    AverageLinkage,
+    ClassTfidfLabeler,
+    PCAReducer,
+    default_embedder,
+    label_from_terms,
+    unit_rows,
+)
+
+MIN_JACCARD = 0.3
+MIN_CENTROID_SIMILARITY = 0.97  # e5 cosine of two centres; see docs/clusters.md
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """One complaint cluster. ``members``: (mention id, cosine distance to the centre), nearest
+    first; ``centroid``: unit mean of the members' embeddings (kept to match the next run)."""
+
+    id: str
+    label: str
+    terms: tuple[tuple[str, float], ...]
+    members: tuple[tuple[str, float], ...]
+    representatives: tuple[str, ...]
+    centroid: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    @property
+    def member_ids(self) -> list[str]:
+        return [mention for mention, _ in self.members]
+
+    def record(self) -> dict:
+        """A ``clusters`` row without timestamps: terms and details as plain JSON values."""
+        details = {"representatives": list(self.representatives)}
+        if self.centroid is not None:
+            details["centroid"] = [round(float(x), 5) for x in self.centroid]
+        return {"id": self.id, "label": self.label, "size": self.size,
+                "terms": [[term, score] for term, score in self.terms], "details": details}
+
+    def member_records(self) -> list[dict]:
+        """``cluster_members`` rows; ``score`` is the cosine distance to the centre."""
+        chosen = set(self.representatives)
+        return [{"cluster_id": self.id, "mention_id": mention, "score": round(distance, 5),
+                 "representative": int(mention in chosen)} for mention, distance in self.members]
+
+
+@dataclass(frozen=True)
+class ClusterRef:
+    """A previous run's cluster, as matching needs it: id, member ids, centre (optional)."""
+
+    id: str
+    member_ids: Sequence[str]
+    centroid: np.ndarray | None = None
+
+    @classmethod
+    def from_record(cls, record: dict, member_ids: Iterable[str]) -> ClusterRef:
+        """From a stored ``clusters`` row (details as a dict) and its member ids."""
+        centroid = (record.get("details") or {}).get("centroid")
+        return cls(record["id"], list(member_ids),
+                   None if centroid is None else np.asarray(centroid, dtype=np.float32))
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    """Clusters largest first, the noise ids, and what ran (``steps``: each step's class)."""
+
+    clusters: list[Cluster]
+    noise: list[str]
+    steps: dict[str, str]
+
+
+class ClusterPipeline:
+    """embed → reduce → cluster → label, each step swappable (see ``insights.cluster_steps``).
+
+    ``embed`` is only built when texts must be embedded (no ``embeddings`` passed); the
+    default is the e5 encoder, or TF-IDF character n-grams with a logged notice when the
+    encoder cannot load. ``reduce=None`` in the constructor means the default; pass
+    ``reduce=False`` to skip the step.
+    """
+
+    def __init__(self, embed=None, reduce=None, cluster=None, label=None,
+                 representatives: int = 3, label_words: int = 3) -> None:
+        self.embed = embed
+        self.reduce = PCAReducer() if reduce is None else (None if reduce is False else reduce)
+        self.cluster = AverageLinkage() if cluster is None else cluster
+        self.labeler = ClassTfidfLabeler() if label is None else label
+        self.representatives = representatives
+        self.label_words = label_words
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed with the configured step, building the default one on first use."""
+        if self.embed is None:
+            self.embed = default_embedder()
+        return np.asarray(self.embed.encode(list(texts)), dtype=np.float32)
+
+    def run(self, ids: Sequence[str], texts: Sequence[str] | None = None,
+            embeddings: np.ndarray | Mapping[str, np.ndarray] | None = None,
+            previous: Sequence[ClusterRef | Cluster] | None = None) -> ClusterResult:
+        """Cluster the mentions ``ids``; ``texts`` (in the same order) give the labels.
+
+        ``embeddings``: an array (one row per id) skips the embed step; a mapping id → vector
+        (the stored ones) embeds only the ids it lacks. ``previous``: last run's clusters,
+        whose ids are kept where the members barely changed.
+        """
+        ids = [str(i) for i in ids]
+        if len(set(ids)) != len(ids):
+            raise ValueError("ids must be unique; got repeated mention ids")
+        if texts is not None and len(texts) != len(ids):
+            raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
+        vectors, embedded = self._vectors(ids, texts, embeddings)
+        steps = {"embed": embedded,
+                 "reduce": "none" if self.reduce is None else type(self.reduce).__name__,
+                 "cluster": type(self.cluster).__name__,
+                 "label": type(self.labeler).__name__ if texts is not None else "none"}
+        if len(ids) < 2:
+            return ClusterResult([], ids, steps)
+        reduced = vectors if self.reduce is None else self.reduce.fit_transform(vectors)
+        labels = np.asarray(self.cluster.fit_predict(reduced))
+        terms = self.labeler.label(texts, labels) if texts is not None else {}
+        clusters = [self._build(ids, vectors, labels, c, terms.get(c, []))
+                    for c in sorted(set(labels.tolist()) - {-1})]
+        if previous is not None:
+            clusters = match_clusters(previous, clusters)
+        clusters.sort(key=lambda c: (-c.size, c.id))
+        noise = [ids[i] for i in np.flatnonzero(labels < 0)]
+        return ClusterResult(clusters, noise, steps)
+
+    def _vectors(self, ids, texts, embeddings) -> tuple[np.ndarray, str]:
+        """One row per id, embedding what was not given; and what embedded them."""
+        if embeddings is not None and not isinstance(embeddings, Mapping):
+            vectors = np.asarray(embeddings, dtype=np.float32)
+            if len(vectors) != len(ids):
+                raise ValueError(f"{len(ids)} ids but {len(vectors)} embeddings")
+            return vectors, "precomputed"
+        given = embeddings or {}
+        missing = [k for k, i in enumerate(ids) if i not in given]
+        if missing and texts is None:
+            raise ValueError(f"{len(missing)} ids have no embedding and no text to embed")
+        fresh = self.embed_texts([texts[k] for k in missing]) if missing else None
+        name = type(self.embed).__name__ if missing else ""
+        if not given:
+            return fresh, name
+        width = len(next(iter(given.values())))
+        if fresh is not None and fresh.shape[1] != width:
+            raise ValueError(f"stored embeddings have {width} dimensions but {name} gives "
+                             f"{fresh.shape[1]}; embed with the model that stored them")
+        vectors = np.zeros((len(ids), width), dtype=np.float32)
+        for k, i in enumerate(ids):
+            if i in given:
+                vectors[k] = given[i]
+        if missing:
+            vectors[missing] = fresh
+        return vectors, f"precomputed + {name} ({len(missing)})" if missing else "precomputed"
+
+    def _build(self, ids, vectors, labels, cluster, terms) -> Cluster:
+        rows = np.flatnonzero(labels == cluster)
+        centroid = unit_rows(vectors[rows].mean(axis=0, keepdims=True))[0]
+        distances = 1.0 - unit_rows(vectors[rows]) @ centroid
+        order = sorted(range(len(rows)), key=lambda k: (distances[k], ids[rows[k]]))
+        members = tuple((ids[rows[k]], round(float(max(distances[k], 0.0)), 5)) for k in order)
+        terms = tuple(terms)
+        return Cluster(new_cluster_id([m for m, _ in members]), label_from_terms(
+            terms, self.label_words), terms, members,
+            tuple(m for m, _ in members[: self.representatives]), centroid)
+
+
+def new_cluster_id(member_ids: Iterable[str], prefix: str = "c") -> str:
+    """A deterministic id: hash of the five smallest member ids."""
+    first = sorted(member_ids)[:5]
+    return prefix + hashlib.sha1("\n".join(first).encode()).hexdigest()[:10]
+
+
+def match_clusters(old: Sequence[ClusterRef | Cluster], new: Sequence[Cluster],
+                   min_jaccard: float = MIN_JACCARD,
+                   min_similarity: float = MIN_CENTROID_SIMILARITY,
+                   new_id: Callable[[Cluster], str] | None = None) -> list[Cluster]:
+    """``new`` with ids carried over from ``old`` where the members overlap.
+
+    Overlap is the Jaccard index of member sets, where a new cluster's members that were in
+    no old cluster (new posts, last run's noise) count as shared with the old cluster whose
+    centre is nearest its own, if the centres' cosine is at least ``min_similarity``. Pairs
+    are matched one-to-one to maximise the total overlap (Hungarian); a pair below
+    ``min_jaccard`` is no match. Unmatched clusters keep (or get from ``new_id``) a fresh id
+    that no old cluster used.
+    """
+    owner: dict[str, int] = {}
+    for i, cluster in enumerate(old):
+        for mention in cluster.member_ids:
+            owner[mention] = i
+    old_sizes = [len(set(cluster.member_ids)) for cluster in old]
+    credit = _centroid_credit(old, new, min_similarity)
+    score = np.zeros((len(old), len(new)))
+    for j, cluster in enumerate(new):
+        members = set(cluster.member_ids)
+        shared = Counter(owner[m] for m in members if m in owner)
+        unseen = sum(1 for m in members if m not in owner)
+        for i in set(shared) | ({credit[j]} if credit[j] is not None else set()):
+            both = shared.get(i, 0) + (unseen if credit[j] == i else 0)
+            union = old_sizes[i] + len(members) - shared.get(i, 0)
+            score[i, j] = both / union if union else 0.0
+    rows, cols = linear_sum_assignment(score, maximize=True) if score.size else ([], [])
+    ids: dict[int, str] = {j: old[i].id for i, j in zip(rows, cols, strict=True)
+                           if score[i, j] >= min_jaccard}
+    taken = {c.id for c in old} | set(ids.values())
+    out = []
+    for j, cluster in enumerate(new):
+        cid = ids.get(j)
+        if cid is None:
+            cid = base = new_id(cluster) if new_id else cluster.id
+            suffix = 2
+            while cid in taken:
+                cid, suffix = f"{base}-{suffix}", suffix + 1
+            taken.add(cid)
+        out.append(replace(cluster, id=cid))
+    return out
+
+
+def _centroid_credit(old, new, min_similarity) -> list[int | None]:
+    """For each new cluster, the old cluster with the nearest centre, if near enough."""
+    have = [i for i, c in enumerate(old) if c.centroid is not None]
+    if not have:
+        return [None] * len(new)
+    centres = unit_rows(np.vstack([old[i].centroid for i in have]))
+    credit: list[int | None] = []
+    for cluster in new:
+        if cluster.centroid is None:
+            credit.append(None)
+            continue
+        similarity = centres @ unit_rows(cluster.centroid[None, :])[0]
+        best = int(similarity.argmax())
+        credit.append(have[best] if similarity[best] >= min_similarity else None)
+    return credit
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Mentions in the last ``days`` vs the ``days`` before; ``ratio`` None when none before."""
+
+    current: int
+    previous: int
+    change: int
+    ratio: float | None
+
+
+def cluster_trend(dates: Iterable[datetime | str], now: datetime | str, days: int = 7) -> Trend:
+    """Count dates in (now - days, now] and (now - 2·days, now - days]; naive times are UTC."""
+    end = _as_utc(now)
+    period = timedelta(days=days)
+    current = previous = 0
+    for value in dates:
+        when = _as_utc(value)
+        if end - period < when <= end:
+            current += 1
+        elif end - 2 * period < when <= end - period:
+            previous += 1
+    ratio = round(current / previous, 3) if previous else None
+    return Trend(current, previous, current - previous, ratio)
+
+
+def _as_utc(value: datetime | str) -> datetime:
+    when = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) \
+        else value
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

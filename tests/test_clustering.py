@@ -1,0 +1,300 @@
+"""Complaint clusters: planted ru/uk/en themes, labels, stable ids, trends, TF-IDF fallback."""
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import logging
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from insights import cluster_steps
+from insights.cluster_steps import (
+    AverageLinkage,
+    ClassTfidfLabeler,
+    PCAReducer,
+    TfidfEmbedder,
+    label_from_terms,
+    load_stopwords,
+)
+from insights.clustering import (
+    Cluster,
+    ClusterPipeline,
+    ClusterRef,
+    cluster_trend,
+    match_clusters,
+    new_cluster_id,
+)
+
+REFUND = {  # "refund promised in 3 days, still nothing after two weeks"
+    "r-en1": "They promised a refund within 3 days, two weeks later still nothing.",
+    "r-en2": "Still waiting for my refund, support said 3 days and it has been two weeks.",
+    "r-en3": "Refund was promised in three days, but the money has not come back after 14 days.",
+    "r-en4": "Where is my refund? Promised in 3 business days, nothing after two weeks.",
+    "r-ru1": "Обещали вернуть деньги за 3 дня, прошло две недели — возврата так и нет.",
+    "r-ru2": "Возврат средств обещали через три дня, уже две недели жду, денег нет.",
+    "r-ru3": "Где мой возврат? Сказали 3 дня, прошло 14 дней, деньги так и не вернули.",
+    "r-ru4": "Две недели жду возврат денег, хотя обещали вернуть за три дня.",
+    "r-uk1": "Обіцяли повернути гроші за 3 дні, минуло два тижні — повернення досі немає.",
+    "r-uk2": "Повернення коштів обіцяли за три дні, чекаю вже два тижні, грошей немає.",
+    "r-uk3": "Де моє повернення? Сказали 3 дні, минуло 14 днів, гроші так і не повернули.",
+    "r-uk4": "Два тижні чекаю на повернення грошей, хоча обіцяли за три дні.",
+}
+EVENING = {  # "no internet in the evening, speed drops"
+    "e-en1": "No internet every evening, the speed drops to almost zero after 7 pm.",
+    "e-en2": "In the evenings the internet keeps disconnecting and the speed falls.",
+    "e-en3": "Internet speed drops every night, pages won't load after 8 pm.",
+    "e-en4": "Every evening my home internet is gone or crawling at 1 Mbps.",
+    "e-ru1": "Каждый вечер пропадает интернет, скорость падает почти до нуля.",
+    "e-ru2": "Вечером интернет постоянно отваливается, скорость падает.",
+    "e-ru3": "По вечерам скорость интернета падает, после восьми ничего не грузится.",
+    "e-ru4": "Каждый вечер домашний интернет пропадает или еле работает.",
+    "e-uk1": "Щовечора зникає інтернет, швидкість падає майже до нуля.",
+    "e-uk2": "Увечері інтернет постійно відвалюється, швидкість падає.",
+    "e-uk3": "Вечорами швидкість інтернету падає, після восьмої нічого не вантажиться.",
+    "e-uk4": "Щовечора домашній інтернет зникає або ледве працює.",
+}
+OTHER = {
+    "o-1": "The new app design looks great, thanks!",
+    "o-2": "Курьер нагрубил мне прямо у двери.",
+    "o-3": "Підкажіть, як змінити тариф на дешевший?",
+    "o-4": "My card was blocked at the airport abroad.",
+    "o-5": "В отделении огромная очередь, работает одно окно.",
+    "o-6": "The coffee machine in the lobby is broken again.",
+}
+ADDED = {
+    "r-en5": "Refund promised in 3 days; two weeks on and still no money.",
+    "e-ru5": "Опять вечером нет интернета, скорость падает.",
+    "o-7": "Where can I download the annual report?",
+}
+POSTS = {**REFUND, **EVENING, **OTHER}
+THEME_WORDS = {"refund", "возврат", "повернення", "гроші", "деньги", "money", "promised",
+               "internet", "интернет", "інтернет", "speed", "скорость", "швидкість", "evening",
+               "вечер", "падает", "падає"}
+
+
+@pytest.fixture(scope="module")
+def vectors():
+    """Real e5 embeddings of every post (the encoder loads once)."""
+    try:
+        from nlp.embeddings import Encoder
+
+        encoder = Encoder()
+    except Exception as error:  # no base model here: skip, never download
+        pytest.skip(f"base encoder not available: {error}")
+    texts = {**POSTS, **ADDED}
+    return dict(zip(texts, encoder.encode(list(texts.values())), strict=True))
+
+
+def run(posts, vectors, **kwargs):
+    ids = list(posts)
+    return ClusterPipeline().run(ids, [posts[i] for i in ids],
+                                 embeddings=np.vstack([vectors[i] for i in ids]), **kwargs)
+
+
+def cluster_of(result, mention):
+    return next(c for c in result.clusters if mention in c.member_ids)
+
+
+def test_planted_themes_separate_across_languages(vectors):
+    result = run(POSTS, vectors)
+    refund, evening = cluster_of(result, "r-en1"), cluster_of(result, "e-en1")
+    assert refund.id != evening.id
+    assert set(refund.member_ids) == set(REFUND)
+    assert set(evening.member_ids) == set(EVENING)
+    assert not set(OTHER) & (set(refund.member_ids) | set(evening.member_ids))
+    assert {m.split("-")[1][:2] for m in refund.member_ids} == {"en", "ru", "uk"}
+    assert set(refund.representatives) <= set(REFUND) and len(refund.representatives) == 3
+    distances = [d for _, d in refund.members]
+    assert distances == sorted(distances) and 0 <= distances[0] < 0.2
+
+
+def test_labels_name_the_theme_not_stop_words(vectors):
+    result = run(POSTS, vectors)
+    stop = load_stopwords()
+    for mention in ("r-en1", "e-en1"):
+        cluster = cluster_of(result, mention)
+        words = {w for term, _ in cluster.terms for w in term.split()}
+        assert not words & stop
+        assert set(cluster.label.replace(",", " ").split()) & THEME_WORDS, cluster.label
+    assert set(cluster_of(result, "r-en1").label.replace(",", " ").split()) & {
+        "refund", "возврат", "повернення", "гроші", "деньги"}
+
+
+def test_ids_stay_stable_when_a_few_mentions_are_added(vectors):
+    first = run(POSTS, vectors)
+    again = run({**POSTS, **ADDED}, vectors, previous=first.clusters)
+    assert cluster_of(again, "r-en5").id == cluster_of(first, "r-en1").id
+    assert cluster_of(again, "e-ru5").id == cluster_of(first, "e-en1").id
+    assert len({c.id for c in again.clusters}) == len(again.clusters)
+
+
+def test_stored_embeddings_are_used_and_only_missing_ones_embedded(vectors):
+    by_text = {text: vectors[mention] for mention, text in POSTS.items()}
+
+    class Lookup:  # an embed step: anything with encode(texts)
+        seen: list = []
+
+        def encode(self, texts):
+            self.seen.extend(texts)
+            return np.vstack([by_text[t] for t in texts])
+
+    stored = {m: vectors[m] for m in POSTS if m not in ("r-uk1", "e-en2")}
+    pipeline = ClusterPipeline(embed=Lookup())
+    result = pipeline.run(list(POSTS), list(POSTS.values()), embeddings=stored)
+    assert sorted(Lookup.seen) == sorted([POSTS["r-uk1"], POSTS["e-en2"]])
+    assert result.steps["embed"] == "precomputed + Lookup (2)"
+    assert set(cluster_of(result, "r-uk1").member_ids) == set(REFUND)
+    with pytest.raises(ValueError, match="384 dimensions but TfidfEmbedder"):
+        ClusterPipeline(embed=TfidfEmbedder()).run(list(POSTS), list(POSTS.values()),
+                                                  embeddings=stored)
+
+
+def test_tfidf_fallback_runs_without_an_encoder(monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise OSError("no model directory")
+
+    monkeypatch.setattr(cluster_steps, "E5Embedder", broken)
+    pipeline = ClusterPipeline()
+    posts = {k: v for k, v in {**REFUND, **EVENING}.items() if "-en" in k or "-ru" in k}
+    with caplog.at_level(logging.WARNING, logger="insights.cluster_steps"):
+        result = pipeline.run(list(posts), list(posts.values()))
+    assert isinstance(pipeline.embed, TfidfEmbedder)
+    assert result.steps["embed"] == "TfidfEmbedder"
+    assert "TF-IDF" in caplog.text and "no model directory" in caplog.text
+    assert result.clusters and all(c.label for c in result.clusters)
+    for cluster in result.clusters:  # no cluster mixes the two themes
+        assert len({m[0] for m in cluster.member_ids}) == 1
+
+
+# --------------------------------------------------------------------------- pure steps
+
+
+def blobs(seed=0, per=40, dims=16):
+    """Three tight groups around orthogonal directions plus six scattered points."""
+    rng = np.random.default_rng(seed)
+    centres = np.eye(dims)[:3]
+    points = [c + rng.normal(0, 0.05, (per, dims)) for c in centres]
+    points.append(rng.normal(0, 1, (6, dims)))
+    truth = np.repeat([0, 1, 2, -1], [per, per, per, 6])
+    return np.vstack(points).astype(np.float32), truth
+
+
+def test_average_linkage_finds_groups_and_leaves_outliers():
+    points, truth = blobs()
+    labels = AverageLinkage(threshold=0.5).fit_predict(points)
+    for group in range(3):
+        assert len(set(labels[truth == group])) == 1 and labels[truth == group][0] >= 0
+    assert len(set(labels[truth >= 0])) == 3
+    assert (labels[truth < 0] < 0).sum() >= 4
+
+
+def test_sampled_linkage_assigns_the_rest_like_the_full_run():
+    points, truth = blobs(per=400)
+    full = AverageLinkage(threshold=0.5).fit_predict(points)
+    sampled = AverageLinkage(threshold=0.5, max_sample=150, min_size=5).fit_predict(points)
+    for group in range(3):
+        assert len(set(sampled[truth == group])) == 1
+    assert len(set(sampled[truth >= 0])) == 3 and len(set(full[truth >= 0])) == 3
+
+
+def test_later_rounds_find_a_cluster_too_rare_for_the_first_sample():
+    rng = np.random.default_rng(1)
+    common = np.eye(8)[0] + rng.normal(0, 0.05, (2000, 8))
+    rare = np.eye(8)[1] + rng.normal(0, 0.05, (12, 8))
+    labels = AverageLinkage(threshold=0.5, max_sample=200, min_size=5).fit_predict(
+        np.vstack([common, rare]))
+    assert labels[-1] >= 0 and len(set(labels[-12:])) == 1 and labels[-1] != labels[0]
+
+
+def test_steps_swap_for_scikit_learn_ones():
+    cluster = pytest.importorskip("sklearn.cluster")
+    points, _ = blobs()
+    ids = [f"m{i}" for i in range(len(points))]
+    hdbscan = cluster.HDBSCAN(min_cluster_size=5, copy=True)
+    result = ClusterPipeline(reduce=False, cluster=hdbscan).run(ids, embeddings=points)
+    assert result.steps == {"embed": "precomputed", "reduce": "none", "cluster": "HDBSCAN",
+                            "label": "none"}
+    assert sorted(c.size for c in result.clusters) == [40, 40, 40]
+    assert all(c.label == "" and c.terms == () for c in result.clusters)
+
+
+def test_pca_reducer_handles_fewer_posts_than_dimensions():
+    points, _ = blobs(per=5)
+    reduced = PCAReducer(100).fit_transform(points)
+    assert reduced.shape == points.shape
+    assert np.allclose(np.linalg.norm(reduced, axis=1), 1, atol=1e-5)
+    assert PCAReducer(4).fit_transform(points).shape == (len(points), 4)
+
+
+def test_class_tfidf_prefers_cluster_words_and_joins_inflections():
+    texts = ["возврат денег задерживают", "возврата денег нет", "жду возврата денег",
+             "интернет пропал вечером", "вечером нет интернета", "интернет вечером падает"]
+    terms = ClassTfidfLabeler().label(texts, np.array([0, 0, 0, 1, 1, 1]))
+    assert terms[0][0][0] in {"возврата", "денег", "возврата денег"}
+    assert {t for t, _ in terms[1][:3]} & {"интернет", "вечером"}
+    assert all("нет" not in t.split() for t, _ in terms[0] + terms[1])
+
+
+def test_label_from_terms_skips_repeated_words():
+    terms = [("refund", 0.5), ("refund status", 0.4), ("status", 0.3), ("money", 0.2),
+             ("bank", 0.1)]
+    assert label_from_terms(terms) == "refund status, money, bank"
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def cluster(cid, members, centroid=None):
+    return Cluster(cid, "", (), tuple((m, 0.0) for m in members), (), centroid)
+
+
+def test_match_keeps_ids_by_member_overlap():
+    old = [ClusterRef("A", ["1", "2", "3", "4"]), ClusterRef("B", ["5", "6", "7"])]
+    new = [cluster("x", ["5", "6", "7", "8"]), cluster("y", ["1", "2", "3"]),
+           cluster("z", ["9", "10", "11"])]
+    matched = match_clusters(old, new)
+    assert [c.id for c in matched] == ["B", "A", "z"]
+
+
+def test_match_below_jaccard_gets_a_fresh_unique_id():
+    old = [ClusterRef("A", ["1", "2", "3", "4", "5", "6", "7", "8"])]
+    new = [cluster("A", ["1", "20", "21", "22"])]  # overlap 1/11; hash clashes with "A"
+    matched = match_clusters(old, new)
+    assert matched[0].id == "A-2"
+
+
+def test_match_credits_unseen_members_to_the_nearest_old_centre():
+    east, west = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    old = [ClusterRef("A", ["1", "2"], east), ClusterRef("B", ["3", "4"], west)]
+    grown = cluster("x", ["1", "n1", "n2", "n3", "n4"], np.array([0.99, 0.1, 0.0]))
+    assert match_clusters(old, [grown])[0].id == "A"  # (1 + 4) / 6
+    assert match_clusters(old, [grown], min_similarity=0.999)[0].id == "x"  # 1 / 6
+
+
+def test_new_cluster_id_is_deterministic():
+    assert new_cluster_id(["b", "a", "c"]) == new_cluster_id(["c", "b", "a"])
+    assert new_cluster_id(["a"]) != new_cluster_id(["b"])
+
+
+def test_records_match_the_store_schema():
+    c = Cluster("c1", "refund", (("refund", 0.5),), (("m1", 0.01), ("m2", 0.2)), ("m1",),
+                np.array([0.6, 0.8], dtype=np.float32))
+    assert c.record() == {"id": "c1", "label": "refund", "size": 2, "terms": [["refund", 0.5]],
+                          "details": {"representatives": ["m1"], "centroid": [0.6, 0.8]}}
+    assert [r["representative"] for r in c.member_records()] == [1, 0]
+    ref = ClusterRef.from_record(c.record(), c.member_ids)
+    assert ref.id == "c1" and np.allclose(ref.centroid, c.centroid)
+
+
+def test_cluster_trend_counts_this_and_the_previous_period():
+    now = datetime(2026, 10, 15, 12, tzinfo=UTC)
+    dates = ["2026-10-15T11:00:00+00:00", "2026-10-10T00:00:00Z", "2026-10-08T13:00:00",
+             datetime(2026, 10, 5, tzinfo=UTC), "2026-09-01T00:00:00+00:00"]
+    trend = cluster_trend(dates, now)
+    assert (trend.current, trend.previous, trend.change) == (3, 1, 2)
+    assert trend.ratio == 3.0
+    assert cluster_trend([], now).ratio is None
