@@ -28,6 +28,10 @@ TAGGER_VERSION = "1"
 EMBEDDING_MODEL = "multilingual-e5-small"
 
 
+class ModelUnavailable(ValueError):
+    """A model the tagger needs is missing or broken; nothing was tagged."""
+
+
 @dataclass
 class Tagger:
     """The models a tagging run uses; each can be swapped (tests pass light ones)."""
@@ -46,6 +50,13 @@ class Tagger:
         from nlp.touchpoints import SemanticTouchpoints
 
         catalogue = load_catalogue(catalogue_path) if catalogue_path else load_catalogue()
+        try:
+            sentiment.load_model()  # fail here, clearly, not on every row
+        except (OSError, ValueError) as error:
+            raise ModelUnavailable(
+                f"the sentiment model cannot be loaded ({error}); install the shipped one "
+                "(models/sentiment) or train it: python -m models.train_sentiment "
+                "--data DIR --out models/sentiment") from None
         encoder = Encoder()
         return cls(catalogue, sentiment.predict, sentiment.model_version(),
                    SemanticTouchpoints(catalogue, encoder), encoder)
@@ -111,14 +122,19 @@ def tag_pending(db: Database, tagger: Tagger, batch_size: int = 64,
         try:
             results = tagger.tag_batch(rows)
         except Exception:  # one bad text must not stop the run: find it row by row
-            results = []
+            results, failures = [], []
             for row in rows:
                 try:
                     results += tagger.tag_batch([row])
                 except Exception as error:
-                    logger.warning("cannot tag mention %s: %s", row[0], error)
-                    results.append(_failed(row, tagger.version, error))
-                    counts["failed"] += 1
+                    failures.append((row, error))
+            if len(failures) == len(rows) > 1:
+                raise ModelUnavailable(
+                    f"every mention of a batch failed: {failures[0][1]}") from failures[0][1]
+            for row, error in failures:
+                logger.warning("cannot tag mention %s: %s", row[0], error)
+                results.append(_failed(row, tagger.version, error))
+                counts["failed"] += 1
         with db.atomic():
             for result in results:
                 write_mention_tags(db, result.mention_id, result.tags, result.hits,

@@ -12,7 +12,7 @@ import pytest
 
 import store
 from config.catalogue import load_catalogue
-from nlp.tagger import Tagger, count_pending, tag_pending
+from nlp.tagger import ModelUnavailable, Tagger, count_pending, tag_pending
 
 NEGATIVE = ("нет", "не", "ужас", "списал", "жоден", "немає", "never", "no", "terrible")
 POSITIVE = ("доволен", "отлично", "рекомендую", "раджу", "great", "love", "задоволен")
@@ -160,3 +160,14 @@ def test_a_killed_run_resumes_without_duplicates(db_path, make_mention, tagger):
         assert db.execute("SELECT count(*) FROM tags WHERE name = 'sentiment'"
                           ).fetchone()[0] == 50
         assert db.execute("SELECT count(*) FROM hits WHERE kind = 'brand'").fetchone()[0] == 50
+
+
+def test_a_broken_model_stops_the_run_without_marking_rows(db, make_mention, tagger):
+    _fill(db, make_mention)
+
+    def broken(texts):
+        raise OSError("weights missing")
+
+    with pytest.raises(ModelUnavailable, match="every mention of a batch failed"):
+        tag_pending(db, Tagger(tagger.catalogue, broken, "lexicon-1", None, None))
+    assert db.execute("SELECT count(*) FROM tags").fetchone()[0] == 0
