@@ -1,0 +1,183 @@
+"""Sentiment accuracy on labelled JSONL sets: macro-F1, per-class F1, macro-recall and the
+confusion matrix per set and per language, and the project's goals.
+
+    .venv/bin/python bench/sentiment_eval.py /work/shared/data/sentiment
+        [--split test] [--model DIR|NAME --labels 0=negative,1=neutral,2=positive]
+        [--quantize | --no-quantize] [--both] [--reference DIR ...] [--json OUT]
+
+The folder holds ``<lang>/<set>/{train,dev,test}.jsonl``. Without ``--model`` the model of
+``data/nlp.yaml`` is scored. ``--both`` scores it quantized and not and prints the
+difference; ``--reference`` scores other models (e.g. ones trained on one language with
+``models/train_sentiment.py --langs ru``) on their languages' sets and compares the mean
+macro-F1 per language.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from models.train_sentiment import LABELS, load_split, scores, summarise  # noqa: E402
+from nlp.model_config import SentimentSettings, load_nlp_config  # noqa: E402
+
+# (set, measure, threshold): the goals on the test split
+GOALS = (
+    ("ru/rusentiment", "macro_f1", 0.72),
+    ("ru/sentirueval2015_tkk", "f1_pos_neg", 0.70),
+    ("ru/sentirueval2015_banks", "f1_pos_neg", 0.70),
+    ("en/tweeteval_sentiment", "macro_recall", 0.70),
+    ("uk/hotline_store_reviews_uk", "f1_pos_neg", 0.90),
+)
+LANGUAGE_GAP = 0.05  # no language more than this below a model trained on it alone
+
+
+def score_model(settings: SentimentSettings, splits, batch_size: int = 64) -> dict:
+    """Load the model ``settings`` names and score it on every split."""
+    from nlp.sentiment import SentimentModel
+
+    start = time.perf_counter()
+    model = SentimentModel.load(settings)
+    loaded = time.perf_counter()
+    per_set = {}
+    for s in splits:
+        pred = [p.label for p in model.predict(s.texts, batch_size)]
+        per_set[s.name] = scores(s.labels, pred, s.classes)
+    rows = sum(len(s.texts) for s in splits)
+    seconds = time.perf_counter() - loaded
+    return {"model": str(settings.model), "version": model.version,
+            "quantize": settings.quantize, "sets": per_set,
+            "languages": summarise(per_set, {s.name: s.lang for s in splits}),
+            "load_s": round(loaded - start, 1), "predict_s": round(seconds, 1),
+            "rows_per_s": round(rows / seconds, 1)}
+
+
+def _cell(value) -> str:
+    return "   –  " if value is None else f"{value:6.3f}"
+
+
+def print_result(result: dict, title: str) -> None:
+    print(f"\n== {title}: {result['model']} ({result['version']}), "
+          f"{result['rows_per_s']} rows/s")
+    print(f"{'set':38} {'rows':>6} {'macroF1':>7} {'F1neg':>6} {'F1neu':>6} {'F1pos':>6} "
+          f"{'mRecall':>7} {'F1pn':>6}  confusion (rows gold n/u/p, cols predicted)")
+    for name, r in result["sets"].items():
+        two = "" if r["classes"] == list(LABELS) else "*"
+        cm = " ".join("/".join(str(v) for v in row) for row in r["confusion"])
+        print(f"{name:38} {r['n']:6d} {_cell(r['macro_f1'])}{two:1} "
+              f"{_cell(r['f1']['negative'])} {_cell(r['f1']['neutral'])} "
+              f"{_cell(r['f1']['positive'])} {_cell(r['macro_recall'])}  "
+              f"{_cell(r['f1_pos_neg'])}  {cm}")
+    print("(* two-class set: macro-F1 and macro-recall over positive and negative)")
+    for lang, v in result["languages"].items():
+        pooled = scores_from_confusion(v["pooled_confusion"])
+        print(f"language {lang}: mean macro-F1 over {v['sets']} sets {v['mean_macro_f1']:.3f}; "
+              f"pooled rows: macro-F1 {pooled['macro_f1']:.3f}, macro-recall "
+              f"{pooled['macro_recall']:.3f}, confusion {v['pooled_confusion']}")
+
+
+def scores_from_confusion(cm: list[list[int]]) -> dict:
+    gold = [LABELS[g] for g, row in enumerate(cm) for p, n in enumerate(row) for _ in range(n)]
+    pred = [LABELS[p] for g, row in enumerate(cm) for p, n in enumerate(row) for _ in range(n)]
+    return scores(gold, pred)
+
+
+def goal_lines(result: dict, references: list[dict]) -> list[tuple[str, float | None, str, bool]]:
+    lines = []
+    for name, measure, threshold in GOALS:
+        value = result["sets"].get(name, {}).get(measure)
+        if value is not None:
+            lines.append((f"{name} {measure}", value, f">= {threshold}", value >= threshold))
+    for ref in references:
+        for lang, v in ref["languages"].items():
+            ours = result["languages"].get(lang)
+            if ours:
+                gap = ours["mean_macro_f1"] - v["mean_macro_f1"]
+                lines.append((f"{lang}: mean macro-F1 {ours['mean_macro_f1']:.3f} vs "
+                              f"{lang}-only model {v['mean_macro_f1']:.3f}, gap", gap,
+                              f">= -{LANGUAGE_GAP}", gap >= -LANGUAGE_GAP))
+    return lines
+
+
+def parse_labels(text: str) -> dict[int | str, str]:
+    labels = {}
+    for item in filter(None, text.split(",")):
+        key, _, value = item.partition("=")
+        key = key.strip()
+        labels[int(key) if key.isdigit() else key] = value.strip()
+    return labels
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("data", type=Path, help="folder of <lang>/<set>/<split>.jsonl")
+    p.add_argument("--split", default="test")
+    p.add_argument("--langs", default="", help="comma-separated (default: all)")
+    p.add_argument("--model", help="another model: directory or local Hugging Face name")
+    p.add_argument("--labels", default=None,
+                   help="its label mapping, e.g. 0=negative,1=neutral,2=positive")
+    q = p.add_mutually_exclusive_group()
+    q.add_argument("--quantize", dest="quantize", action="store_true", default=None)
+    q.add_argument("--no-quantize", dest="quantize", action="store_false")
+    p.add_argument("--both", action="store_true", help="score quantized and unquantized")
+    p.add_argument("--reference", action="append", default=[], type=Path,
+                   help="a model trained on some languages only (its training.json names them)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--json", type=Path, help="write all figures here")
+    args = p.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    settings = load_nlp_config().sentiment
+    if args.model:
+        settings = SentimentSettings(model=args.model, max_length=settings.max_length,
+                                     quantize=settings.quantize)
+    if args.labels is not None:
+        settings = dataclasses.replace(settings, labels=parse_labels(args.labels))
+    if args.quantize is not None:
+        settings = dataclasses.replace(settings, quantize=args.quantize)
+    langs = args.langs.split(",") if args.langs else None
+    splits = load_split(args.data, args.split, langs)
+
+    result = score_model(settings, splits, args.batch_size)
+    print_result(result, f"{args.split}, quantize={settings.quantize}")
+    report = {"split": args.split, "main": result, "references": []}
+    if args.both:
+        other = score_model(dataclasses.replace(settings, quantize=not settings.quantize),
+                            splits, args.batch_size)
+        print_result(other, f"{args.split}, quantize={other['quantize']}")
+        report["other_quantization"] = other
+        print("\nquantized minus unquantized macro-F1:")
+        q8, f32 = (result, other) if settings.quantize else (other, result)
+        for name, r in q8["sets"].items():
+            print(f"  {name:38} {r['macro_f1'] - f32['sets'][name]['macro_f1']:+.4f}")
+        print(f"  speed: {q8['rows_per_s']} vs {f32['rows_per_s']} rows/s")
+    for ref_dir in args.reference:
+        trained = json.loads((ref_dir / "training.json").read_text())["args"].get("langs")
+        ref_langs = trained.split(",") if trained else langs
+        ref_splits = [s for s in splits if not ref_langs or s.lang in ref_langs]
+        ref = score_model(dataclasses.replace(settings, model=str(ref_dir.resolve())),
+                          ref_splits, args.batch_size)
+        print_result(ref, f"reference, {args.split}")
+        report["references"].append(ref)
+
+    print("\ngoals:")
+    for what, value, target, ok in goal_lines(result, report["references"]):
+        print(f"  {'met ' if ok else 'MISS'} {what} = {value:.3f} ({target})")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,253 @@
+"""Tagging speed: posts per second and peak memory of each tagger stage on generated posts.
+
+    .venv/bin/python bench/tag_speed.py [--posts 10000] [--quantize both|on|off]
+        [--reference-posts N] [--no-reference] [--json OUT]
+
+Stage ``sentiment`` times ``nlp.sentiment.predict`` on mixed ru/uk/en posts of realistic
+lengths (most under 300 characters, a tail to 3,000), and, on the same posts, the Hugging Face
+``pipeline("text-classification")`` with an XLM-R-base-sized model (``XLMRobertaConfig()``
+defaults but the vocabulary size of our tokenizer; random weights) as the reference.
+Each measurement runs in its own process, so its peak memory (``ru_maxrss``) is its own.
+``--full`` (the whole tagger) is reserved for when the tagger has more stages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+THREADS = 2
+
+SENTENCES = {
+    "ru": [
+        "Третий день нет мобильного интернета, а деньги за тариф списали.",
+        "Оператор поддержки вежливо всё объяснил и вернул деньги за роуминг.",
+        "Подключил домашний интернет, скорость как обещали.",
+        "В приложении снова ошибка при оплате картой.",
+        "Почему тариф подорожал без предупреждения?",
+        "Спасибо, что так быстро починили станцию у нас в районе!",
+        "Полчаса жду ответа на горячей линии, это издевательство.",
+        "Перешёл с другого оператора по номеру, всё прошло гладко.",
+        "Курьер привёз сим-карту вовремя.",
+        "Связь в метро пропадает на каждой станции.",
+        "Подскажите, как отключить платную подписку?",
+        "Офис на Ленина работает до восьми вечера.",
+        "Качество звонков стало заметно лучше после обновления.",
+        "Уже месяц не могу добиться перерасчёта за неработающий интернет.",
+        "Тариф нормальный, но роуминг дорогой.",
+    ],
+    "uk": [
+        "Третій день немає мобільного інтернету, а гроші за тариф зняли.",
+        "Оператор підтримки ввічливо все пояснив і повернув кошти.",
+        "Підключив домашній інтернет, швидкість як обіцяли.",
+        "У застосунку знову помилка під час оплати карткою.",
+        "Чому тариф подорожчав без попередження?",
+        "Дякую, що так швидко полагодили вежу в нашому районі!",
+        "Пів години чекаю на відповідь гарячої лінії, це знущання.",
+        "Перейшов від іншого оператора зі своїм номером, усе пройшло добре.",
+        "Кур'єр привіз сім-картку вчасно.",
+        "Зв'язок зникає щоразу, коли заходжу в ліфт.",
+        "Підкажіть, як вимкнути платну підписку?",
+        "Магазин на Хрещатику працює до дев'ятої вечора.",
+        "Якість дзвінків стала помітно кращою після оновлення.",
+        "Вже місяць не можу домогтися перерахунку за інтернет, що не працює.",
+        "Тариф нормальний, але роумінг дорогий.",
+    ],
+    "en": [
+        "No mobile data for three days and they still charged me for the plan.",
+        "The support agent was polite, explained everything and refunded the roaming fee.",
+        "Got home broadband installed, speed is exactly as promised.",
+        "The app fails again when I pay by card.",
+        "Why did my plan get more expensive without any notice?",
+        "Thanks for fixing the mast in our area so quickly!",
+        "Been on hold with the hotline for half an hour, this is ridiculous.",
+        "Ported my number from another carrier, everything went smoothly.",
+        "The courier delivered the SIM card on time.",
+        "Signal drops every time I take the subway.",
+        "How do I cancel the paid subscription?",
+        "The store on Main Street is open until 8 pm.",
+        "Call quality is noticeably better since the update.",
+        "A month later I still can't get a refund for the broken internet.",
+        "The plan is fine but roaming is expensive.",
+    ],
+}
+EXTRAS = (" 😡", " 👍", " 🙏", "!!!", " @support", " #связь", " https://t.me/c/123/456", " :(")
+
+
+def generate_posts(n: int = 10_000, seed: int = 13) -> list[str]:
+    """``n`` posts, half Russian, a quarter each Ukrainian and English; lengths log-normal
+    (median ~110 characters, ~85% under 300), a few long posts up to 3,000 characters."""
+    rng = random.Random(seed)
+    posts = []
+    for _ in range(n):
+        lang = rng.choices(("ru", "uk", "en"), weights=(2, 1, 1))[0]
+        target = int(min(3000, max(15, rng.lognormvariate(4.7, 0.85))))
+        if rng.random() < 0.02:  # long complaints and reviews
+            target = rng.randint(1000, 3000)
+        text = ""
+        while len(text) < target:
+            text += (" " if text else "") + rng.choice(SENTENCES[lang])
+            if rng.random() < 0.15:
+                text += rng.choice(EXTRAS)
+        cut = text[:target].rsplit(" ", 1)[0] if len(text) > target else text
+        posts.append(cut or text[:target])
+    return posts
+
+
+# --------------------------------------------------------------------------- stages
+# Each stage is a function (posts, options) -> figures that runs in a child process.
+
+
+def stage_sentiment(posts: list[str], options: dict) -> dict:
+    """``nlp.sentiment.predict`` with the configured model, quantized or not."""
+    import dataclasses
+
+    import torch
+
+    from nlp import sentiment
+    from nlp.model_config import load_nlp_config
+
+    torch.set_num_threads(THREADS)
+    settings = dataclasses.replace(load_nlp_config().sentiment, quantize=options["quantize"])
+    start = time.perf_counter()
+    model = sentiment.load_model(settings)
+    load_s = time.perf_counter() - start
+    model.predict(posts[:64])  # warm-up: first-call kernel setup
+    return _timed(lambda: model.predict(posts, batch_size=64), len(posts)) | {
+        "what": f"nlp.sentiment.predict, quantize={options['quantize']}",
+        "model": model.version, "load_s": round(load_s, 1)}
+
+
+def stage_reference(posts: list[str], options: dict) -> dict:
+    """``pipeline("text-classification")`` on an XLM-R-base-sized model, random weights."""
+    import torch
+    from transformers import (
+        AutoTokenizer,
+        XLMRobertaConfig,
+        XLMRobertaForSequenceClassification,
+        pipeline,
+    )
+
+    from models.base_encoder import ensure_base_model
+
+    torch.set_num_threads(THREADS)
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(ensure_base_model())
+    # XLMRobertaConfig() defaults (12 layers, hidden 768, FFN 3072) but a vocabulary our
+    # tokenizer fits in: the default 30,522 entries would fail on its ids.
+    config = XLMRobertaConfig(vocab_size=len(tokenizer), num_labels=3,
+                              pad_token_id=tokenizer.pad_token_id)
+    model = XLMRobertaForSequenceClassification(config).eval()
+    pipe = pipeline("text-classification", model=model, tokenizer=tokenizer, device="cpu")
+    kwargs = {"batch_size": 64, "truncation": True, "max_length": 256}
+    pipe(posts[:64], **kwargs)
+    return _timed(lambda: pipe(posts, **kwargs), len(posts)) | {
+        "what": "transformers pipeline, XLM-R-base-sized (random weights)",
+        "parameters": sum(p.numel() for p in model.parameters())}
+
+
+def stage_full(posts: list[str], options: dict) -> dict:
+    """The whole tagger (language, sentiment, ...): added when the tagger has those stages."""
+    raise NotImplementedError("--full: the whole-tagger benchmark comes with the tagger")
+
+
+STAGES = {"sentiment": stage_sentiment, "reference": stage_reference, "full": stage_full}
+
+
+def _timed(run, n: int) -> dict:
+    usage0, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    run()
+    seconds = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - usage0.ru_utime - usage0.ru_stime
+    return {"posts": n, "seconds": round(seconds, 2), "posts_per_s": round(n / seconds, 1),
+            "cpu_s": round(cpu, 1), "posts_per_cpu_s": round(n / cpu, 1)}
+
+
+def run_stage(stage: str, posts_file: Path, limit: int, options: dict) -> dict:
+    """Run ``stage`` in a fresh process; its figures plus its peak resident memory."""
+    command = [sys.executable, __file__, "--child", stage, "--posts-file", str(posts_file),
+               "--limit", str(limit), "--options", json.dumps(options)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    if done.returncode:
+        raise RuntimeError(f"stage {stage} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def child(stage: str, posts_file: Path, limit: int, options: dict) -> None:
+    posts = json.loads(posts_file.read_text(encoding="utf-8"))
+    posts = posts[:limit] if limit else posts
+    figures = STAGES[stage](posts, options)
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(json.dumps(figures))
+
+
+def bench_sentiment(posts_file: Path, args) -> list[dict]:
+    """The sentiment part: our model (quantized and/or not) and the reference."""
+    choices = {"both": (True, False), "on": (True,), "off": (False,)}[args.quantize]
+    results = [run_stage("sentiment", posts_file, 0, {"quantize": q}) for q in choices]
+    if not args.no_reference:
+        results.append(run_stage("reference", posts_file, args.reference_posts, {}))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--posts", type=int, default=10_000)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--quantize", choices=("both", "on", "off"), default="both")
+    p.add_argument("--no-reference", action="store_true")
+    p.add_argument("--reference-posts", type=int, default=0,
+                   help="time the reference on the first N posts only (0: all)")
+    p.add_argument("--full", action="store_true", help="the whole tagger (not yet available)")
+    p.add_argument("--json", type=Path)
+    p.add_argument("--child", choices=sorted(STAGES), help=argparse.SUPPRESS)
+    p.add_argument("--posts-file", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--limit", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--options", default="{}", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        child(args.child, args.posts_file, args.limit, json.loads(args.options))
+        return 0
+    if args.full:
+        p.error("--full: the whole-tagger benchmark comes with the tagger; "
+                "this version measures sentiment only")
+
+    posts = generate_posts(args.posts, args.seed)
+    lengths = sorted(len(t) for t in posts)
+    print(f"{len(posts)} posts: median {lengths[len(lengths) // 2]} characters, "
+          f"{sum(n < 300 for n in lengths) / len(lengths):.0%} under 300, "
+          f"longest {lengths[-1]}; {THREADS} torch threads; load average "
+          f"{os.getloadavg()[0]:.2f} at start")
+    with tempfile.TemporaryDirectory() as tmp:
+        posts_file = Path(tmp) / "posts.json"
+        posts_file.write_text(json.dumps(posts, ensure_ascii=False), encoding="utf-8")
+        results = bench_sentiment(posts_file, args)
+    for r in results:
+        print(f"{r['what']}: {r['posts_per_s']} posts/s ({r['posts']} posts in {r['seconds']} s; "
+              f"{r['posts_per_cpu_s']} posts per CPU-second), peak memory {r['peak_rss_mb']} MB")
+    ours = [r for r in results if r["what"].startswith("nlp.sentiment")]
+    reference = [r for r in results if r["what"].startswith("transformers")]
+    for r in ours:
+        for ref in reference:
+            print(f"ratio {r['what']} / reference: {r['posts_per_s'] / ref['posts_per_s']:.1f}x")
+    print(f"load average {os.getloadavg()[0]:.2f} at end (other work on the machine slows "
+          "every figure; posts per CPU-second is less sensitive to it)")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
