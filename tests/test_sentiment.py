@@ -139,8 +139,8 @@ def test_clear_posts_get_the_right_label(model_name, request):
     fixed before the model first ran on these posts)."""
     model = request.getfixturevalue(model_name)
     results = model.predict(TEXTS)
-    wrong = [(lang, label, r.label, text) for (lang, label, text), r in zip(CASES, results)
-             if r.label != label]
+    wrong = [(lang, label, r.label, text)
+             for (lang, label, text), r in zip(CASES, results, strict=True) if r.label != label]
     per_group = Counter((lang, label) for lang, label, _, _ in wrong)
     message = "\n".join(f"{lang} {label} -> {got}: {text}" for lang, label, got, text in wrong)
     assert max(per_group.values(), default=0) <= 1, message
