@@ -267,7 +267,7 @@ def check(
 
 def _print_summary(summary: dict) -> None:
     table = Table("started", "brand", "product", "touchpoint", "×", "status", "terms",
-                  title="Open alerts")
+                  title="Alerts open or seen in the last 30 days")
     for alert in summary["alerts"]:
         terms = ", ".join(term["term"] for term in alert["terms"][:5])
         table.add_row(alert["started_at"][:16], alert["brand"] or "", alert["product"] or "",

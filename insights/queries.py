@@ -83,12 +83,14 @@ def mentions_for_export(db: Database, source: str | None = None) -> list[dict]:
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def open_alerts(db: Database, limit: int = 50) -> list[dict]:
-    """Alerts not yet resolved, latest first, with their terms and example ids decoded."""
+def open_alerts(db: Database, limit: int = 50, seen_since: str | None = None) -> list[dict]:
+    """Alerts not yet resolved (and, with ``seen_since``, any seen since then), latest
+    first, with their terms and example ids decoded."""
     rows = db.execute(
         """SELECT id, key, brand, product, touchpoint, started_at, last_seen_at, status,
                   magnitude, baseline, terms, example_ids, details FROM alerts
-           WHERE status != 'resolved' ORDER BY last_seen_at DESC LIMIT ?""", [limit]
+           WHERE status != 'resolved' OR last_seen_at >= ?
+           ORDER BY last_seen_at DESC LIMIT ?""", [seen_since or "9999", limit]
     ).fetchall()
     keys = ("id", "key", "brand", "product", "touchpoint", "started_at", "last_seen_at",
             "status", "magnitude", "baseline", "terms", "example_ids", "details")

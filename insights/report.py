@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -43,7 +43,7 @@ def summary(db: Database, catalogue: Catalogue, now: datetime) -> dict:
     brands = [brand.id for brand in catalogue.brands]
     asked = questions(db, catalogue)
     return {
-        "alerts": open_alerts(db),
+        "alerts": open_alerts(db, seen_since=(now - timedelta(days=30)).isoformat()),
         "nps": {brand: social_nps(author_stances(mentions, brand)) for brand in brands},
         "voice": share_of_voice(mentions, brands, now),
         "at_risk": at_risk(db, catalogue, now),
