@@ -4,10 +4,22 @@ import streamlit as st
 
 st.set_page_config(page_title="Otklik", layout="wide")
 navigation = st.navigation(
-    [
-        st.Page("pages/overview.py", title="Overview", default=True),
-        st.Page("pages/mentions.py", title="Mentions"),
-        st.Page("pages/sources.py", title="Sources"),
-    ]
+    {
+        "Watch": [
+            st.Page("pages/overview.py", title="Overview", url_path="overview", default=True),
+            st.Page("pages/journey.py", title="Customer journey", url_path="journey"),
+            st.Page("pages/trends.py", title="Trends & alerts", url_path="trends"),
+        ],
+        "Act": [
+            st.Page("pages/at_risk.py", title="Customers at risk", url_path="at-risk"),
+            st.Page("pages/complaints.py", title="Complaints", url_path="complaints"),
+            st.Page("pages/advocates.py", title="Advocates", url_path="advocates"),
+            st.Page("pages/questions.py", title="Community questions", url_path="questions"),
+        ],
+        "Explore": [
+            st.Page("pages/mentions.py", title="Mentions", url_path="mentions"),
+            st.Page("pages/sources.py", title="Sources", url_path="sources"),
+        ],
+    }
 )
 navigation.run()

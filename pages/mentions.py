@@ -1,20 +1,110 @@
 import streamlit as st
 
 import store
+from dashboard import views
+from dashboard.filters import Filters
+from pages import common
+
+SENTIMENTS = ("negative", "neutral", "positive")
+LIMIT = 50
+
+
+@st.cache_data(ttl=common.TTL, max_entries=32, show_spinner="Searching…")
+def load(path: str, key: tuple, text: str, product: str | None, touchpoint: str | None,
+         sentiment: str | None) -> dict:
+    filters = Filters.from_key(key)
+    rows = common.rows_for(path, filters)
+    with store.open_db(path) as db:
+        return views.mentions(db, rows, filters,
+                              common.language_of(path, bool(filters.language)), text=text,
+                              product=product, touchpoint=touchpoint, sentiment=sentiment,
+                              limit=LIMIT)
+
+
+def save_correction(mention_id: str) -> None:
+    field = st.session_state[f"fix-field-{mention_id}"]
+    value = st.session_state.get(f"fix-{field}-{mention_id}")
+    note = st.session_state.get(f"fix-note-{mention_id}") or None
+    if not value:
+        st.session_state["mentions_notice"] = ("warning", "Choose the right value first.")
+        return
+    try:
+        with store.open_db(common.db_path()) as db:
+            store.add_correction(db, mention_id, field, value, note)
+    except store.StoreError as error:
+        st.session_state["mentions_notice"] = ("warning", str(error))
+        return
+    common.clear_caches()
+    st.session_state["mentions_notice"] = ("success", f"Saved: {field} set to {value} by you. "
+                                           "Human labels win over the model's.")
+
+
+def correction_form(post: dict, touchpoints: list[str]) -> None:
+    mention_id = post["id"]
+    with st.expander("Correct a tag"):
+        field = st.radio("Tag", ["sentiment", "touchpoint"], horizontal=True,
+                         key=f"fix-field-{mention_id}")
+        if field == "sentiment":
+            st.selectbox("Right sentiment", SENTIMENTS, index=None,
+                         key=f"fix-sentiment-{mention_id}")
+        else:
+            st.selectbox("Right touchpoint", touchpoints, index=None,
+                         key=f"fix-touchpoint-{mention_id}", format_func=common.name_of)
+        st.text_input("Note (optional)", key=f"fix-note-{mention_id}")
+        st.button("Save correction", key=f"fix-save-{mention_id}", on_click=save_correction,
+                  args=(mention_id,))
+
 
 st.title("Mentions")
-query = st.text_input("Search (Cyrillic or Latin; \"quotes\" keep a phrase)",
-                      value=st.query_params.get("q", ""))
-if query:
-    st.query_params["q"] = query
-    with store.open_db(store.default_db_path()) as db:
-        results = store.search_mentions(db, query, limit=50)
-    st.caption(f"{len(results)} mentions")
-    for result in results:
-        with st.container(border=True):
-            st.text(f"{result['published_at'] or '-'} · {result['source']} · "
-                    f"{result['author'] or '?'}")
-            st.text(result["text"])
-            st.link_button("Open the original", result["url"])
-else:
-    st.info("Type words to find in posts, e.g. a product name or a complaint.")
+filters = common.global_filters(keep=("q", "product", "touchpoint", "sentiment"))
+if common.no_data(common.EMPTY_STORE):
+    st.stop()
+catalogue = common.catalogue()
+products = [p.id for brand in catalogue.brands if not filters.brand or brand.id == filters.brand
+            for p in brand.products]
+touchpoints = [t.id for t in catalogue.touchpoints]
+for key, options in (("product", products), ("touchpoint", touchpoints),
+                     ("sentiment", SENTIMENTS)):
+    common.page_param(key, f"mentions_{key}", common.ALL, options=[common.ALL, *options])
+common.page_param("q", "mentions_q", "")
+
+text = st.text_input("Search (Cyrillic or Latin; \"quotes\" keep a phrase)", key="mentions_q",
+                     placeholder="e.g. роуминг, Volna Home, \"не работает\"")
+left, middle, right = st.columns(3)
+product = left.selectbox("Product", [common.ALL, *products], key="mentions_product",
+                         format_func=lambda p: common.name_of(p) if p else "All products"
+                         ) or None
+touchpoint = middle.selectbox("Touchpoint", [common.ALL, *touchpoints],
+                              key="mentions_touchpoint",
+                              format_func=lambda t: common.name_of(t) if t else "All touchpoints"
+                              ) or None
+sentiment = right.selectbox("Sentiment", [common.ALL, *SENTIMENTS], key="mentions_sentiment",
+                            format_func=lambda s: s or "Any sentiment") or None
+common.sync_url(filters, {"q": text, "product": product, "touchpoint": touchpoint,
+                          "sentiment": sentiment})
+if notice := st.session_state.pop("mentions_notice", None):
+    getattr(st, notice[0])(common.safe(notice[1]))
+
+page = load(common.db_path(), filters.key(), text.strip(), product, touchpoint, sentiment)
+posts = page["posts"]
+shown = f"showing the newest {len(posts)}" if page["total"] > len(posts) else "all shown"
+st.caption(f"{page['total']} mention{'' if page['total'] == 1 else 's'} · {shown} · "
+           f"{filters.describe()}")
+if not posts:
+    if text.strip():
+        st.info("Nothing matches. Try fewer words, another spelling (Latin or Cyrillic), "
+                "or widen the period and filters in the sidebar.")
+    else:
+        st.info("No tagged brand mention in this period for these filters. Type words to "
+                "search every stored post, or widen the period in the sidebar.")
+    st.stop()
+if not page["evidence_available"]:
+    st.caption("Evidence highlighting needs `insights.queries.mention_evidence`; the tags "
+               "below come from the brand rows.")
+for post in posts:
+    with st.container(border=True):
+        common.show_post({**post, "published_at": common.when(post["published_at"])})
+        if post.get("evidence"):
+            with st.expander("Why these tags"):
+                common.why(post)
+        correction_form(post, touchpoints)

@@ -1,28 +1,76 @@
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 import store
-from insights.queries import counts_by, daily_volume, overview
+from dashboard import views
+from dashboard.aggregates import alert_terms, alert_title, format_change, format_number
+from dashboard.filters import Filters
+from pages import common
+
+SENTIMENT_COLOURS = alt.Scale(domain=["negative", "neutral", "positive", "untagged"],
+                              range=["#d62728", "#b0b0b0", "#2ca02c", "#e8e8e8"])
 
 
-@st.cache_data(ttl=60)
-def load(path: str):
+@st.cache_data(ttl=common.TTL, max_entries=16, show_spinner="Counting…")
+def load(path: str, key: tuple) -> dict:
+    filters = Filters.from_key(key)
+    rows = common.rows_for(path, filters)
     with store.open_db(path) as db:
-        return overview(db), daily_volume(db), counts_by(db, "language")
+        return views.overview(db, rows, filters, common.catalogue(),
+                              common.language_of(path, bool(filters.language)))
 
 
 st.title("Overview")
-totals, days, languages = load(str(store.default_db_path()))
-if totals["mentions"] == 0:
-    st.info("No mentions yet. Run `otklik crawl` (or `otklik demo`), then `otklik tag`.")
+filters = common.global_filters()
+if common.no_data(common.EMPTY_STORE):
     st.stop()
-columns = st.columns(4)
-columns[0].metric("Mentions", totals["mentions"])
-columns[1].metric("Authors", totals["authors"])
-columns[2].metric("Threads", totals["threads"])
-columns[3].metric("Sources", totals["sources"])
-st.subheader("Mentions per day")
-st.bar_chart({"day": [d for d, _ in days], "mentions": [n for _, n in days]}, x="day",
-             y="mentions")
-st.subheader("Languages")
-st.dataframe([{"language": lang, "mentions": n} for lang, n in languages],
-             hide_index=True)
+page = load(common.db_path(), filters.key())
+st.caption(f"{filters.describe()} · compared with {filters.previous[0]} – {filters.previous[1]}")
+
+if page["alerts"]:
+    st.subheader(f"Open alerts ({len(page['alerts'])})")
+    for alert in page["alerts"][:5]:
+        words = ", ".join(alert_terms(alert["terms"])[:5]) or "no distinctive words"
+        line = (f"{alert_title(alert, common.names())} · since {common.when(alert['started_at'])}"
+                f" · ×{alert['magnitude'] or 0:.1f} against the baseline · {alert['status']}"
+                f" · words: {words}")
+        st.error(common.safe(line))
+    st.page_link("pages/trends.py", label="Review alerts on Trends & alerts →")
+else:
+    st.success("No open alerts for these filters.")
+
+if not page["tagged"]:
+    st.info("Mentions are stored but none is tagged with a brand in this period. "
+            "Run `otklik tag`, or widen the period in the sidebar.")
+    st.stop()
+
+columns = st.columns(len(page["kpis"]))
+for column, kpi in zip(columns, page["kpis"], strict=True):
+    column.metric(kpi.label, format_number(kpi.value, kpi.unit if kpi.unit == "%" else ""),
+                  format_change(kpi), delta_color="normal" if kpi.higher_is_better
+                  else "inverse", help=kpi.help, border=True)
+
+st.subheader("Volume and sentiment per day")
+daily = pd.DataFrame(page["daily"])
+if daily["mentions"].sum() == 0:
+    st.info("No brand mentions in this period for these filters.")
+else:
+    daily["day"] = pd.to_datetime(daily["day"])
+    chart = alt.Chart(daily).mark_bar().encode(
+        x=alt.X("day:T", title=None),
+        y=alt.Y("mentions:Q", title="mentions", stack="zero", axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("sentiment:N", scale=SENTIMENT_COLOURS, title="stance"),
+        order=alt.Order("sentiment:N"),
+        tooltip=[alt.Tooltip("day:T"), "sentiment:N", "mentions:Q"],
+    ).properties(height=280)
+    st.altair_chart(chart, width="stretch")
+    totals = daily.groupby("day")["mentions"].sum()
+    negatives = daily[daily["sentiment"] == "negative"].set_index("day")["mentions"]
+    share = (100 * negatives / totals.where(totals > 0)).rename("negative share, %").dropna()
+    st.caption("Negative share per day, %")
+    line = alt.Chart(share.reset_index()).mark_line(point=True, color="#d62728").encode(
+        x=alt.X("day:T", title=None), y=alt.Y("negative share, %:Q", title="% negative"),
+        tooltip=[alt.Tooltip("day:T"), alt.Tooltip("negative share, %:Q", format=".1f")],
+    ).properties(height=160)
+    st.altair_chart(line, width="stretch")
