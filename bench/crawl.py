@@ -1,7 +1,7 @@
 """Crawl throughput: posts per second crawled and stored from a local forum of 1,000+ pages,
 against the same spider with storing switched off, in one run.
 
-    .venv/bin/python bench/crawl.py [--topics 400] [--posts 25]
+    .venv/bin/python bench/crawl.py [--topics 400] [--posts 25] [--repeat 3]
 
 The forum (demo/synthetic.py, phpBB markup) is served from its own process on 127.0.0.1;
 each crawl runs in a fresh process, as ``otklik crawl`` does.
@@ -64,10 +64,15 @@ print(json.dumps(stats, default=str))
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+MODES = {"crawl only": False, "crawl + store": True}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--topics", type=int, default=400)
     parser.add_argument("--posts", type=int, default=25, help="posts per topic")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="crawls per mode, alternating; the median time is reported")
     args = parser.parse_args()
     queue = multiprocessing.Queue()
     server = multiprocessing.Process(target=serve, args=(args.topics, args.posts, queue),
@@ -75,16 +80,22 @@ def main() -> None:
     server.start()
     base_url = queue.get(timeout=60)
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            rows = {}
-            for label, enabled in (("crawl only", False), ("crawl + store", True)):
-                stats = crawl_once(base_url, enabled, Path(tmp))
-                elapsed = float(stats["elapsed_time_seconds"])
-                items = int(stats.get("item_scraped_count", 0))
-                pages = int(stats.get("response_received_count", 0))
-                rows[label] = (pages, items, elapsed, items / elapsed)
+        runs: dict[str, list[tuple[int, int, float]]] = {label: [] for label in MODES}
+        for attempt in range(args.repeat):
+            for label, enabled in MODES.items():
+                with tempfile.TemporaryDirectory() as tmp:
+                    stats = crawl_once(base_url, enabled, Path(tmp))
+                run = (int(stats.get("response_received_count", 0)),
+                       int(stats.get("item_scraped_count", 0)),
+                       float(stats["elapsed_time_seconds"]))
+                runs[label].append(run)
+                print(f"run {attempt + 1} {label}: {run[2]:.2f} s", flush=True)
     finally:
         server.kill()
+    rows = {}
+    for label, results in runs.items():
+        pages, items, elapsed = sorted(results, key=lambda run: run[2])[len(results) // 2]
+        rows[label] = (pages, items, elapsed, items / elapsed)
     print(f"machine: {platform.machine()}, {multiprocessing.cpu_count()} cores, "
           f"Python {platform.python_version()}")
     print(f"{'mode':<15}{'pages':>8}{'posts':>8}{'seconds':>10}{'posts/s':>10}")

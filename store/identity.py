@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -11,6 +12,7 @@ VOLATILE_PARAMS = {"sid", "s", "phpsessid", "fbclid", "gclid", "yclid", "ref", "
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@functools.lru_cache(maxsize=65536)  # a crawl asks for each URL's form several times
 def canonical_url(url: str) -> str:
     """Normalise a URL so that two visits of the same post give the same string.
 

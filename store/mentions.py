@@ -112,7 +112,7 @@ def _upsert(db: Database, mention: Mapping) -> str:
             f"INSERT INTO mentions ({columns}) VALUES ({placeholders})", list(inserted.values())
         )
         _write_fts(db, cursor.lastrowid, title, text, replace=False)
-        _write_bands(db, row["id"], mention.get("lsh_keys") or [], replace=False)
+        _write_bands(db, cursor.lastrowid, row, mention.get("lsh_keys"), replace=False)
         return "inserted"
     seq, old_hash, version, old_title, old_text, old_quotes = existing
     if old_hash == row["content_hash"]:
@@ -131,15 +131,19 @@ def _upsert(db: Database, mention: Mapping) -> str:
         [*values, version + 1, mention.get("edited_at") or now, row["id"]],
     )
     _write_fts(db, seq, title, text, replace=True)
-    _write_bands(db, row["id"], mention.get("lsh_keys") or [], replace=True)
+    _write_bands(db, seq, row, mention.get("lsh_keys"), replace=True)
     return "updated"
 
 
-def _write_bands(db: Database, mention: str, keys: list[int], *, replace: bool) -> None:
+def _write_bands(db: Database, seq: int, row: dict, keys: list[int] | None, *,
+                 replace: bool) -> None:
+    """LSH band keys of an original post; a cross-post is never a candidate original, so its
+    keys are not kept."""
     if replace:
-        db.execute("DELETE FROM mention_bands WHERE mention_id = ?", [mention])
-    db.conn.executemany("INSERT INTO mention_bands (key, mention_id) VALUES (?, ?)",
-                        [(key, mention) for key in set(keys)])
+        db.execute("DELETE FROM mention_bands WHERE mention_seq = ?", [seq])
+    if keys and row["duplicate_of"] is None:
+        db.conn.executemany("INSERT INTO mention_bands (key, mention_seq) VALUES (?, ?)",
+                            [(key, seq) for key in set(keys)])
 
 
 def near_duplicate_candidates(
@@ -151,7 +155,7 @@ def near_duplicate_candidates(
     marks = ", ".join("?" for _ in keys)
     return db.execute(
         f"""SELECT DISTINCT m.id, m.minhash FROM mention_bands b
-            JOIN mentions m ON m.id = b.mention_id
+            JOIN mentions m ON m.seq = b.mention_seq
             WHERE b.key IN ({marks}) AND m.id != ? AND m.duplicate_of IS NULL
             ORDER BY m.seq LIMIT ?""",
         [*keys, exclude_id, limit],

@@ -267,6 +267,32 @@ def m007_hit_sentence(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m008_bands_by_seq(db: Database) -> None:
+    """LSH band rows keyed by the mention's integer ``seq`` (half the size, no foreign-key
+    lookup per row: storing a post writes eight of them); a trigger removes them with the
+    mention."""
+    _run(
+        db,
+        """
+        CREATE TABLE mention_bands_by_seq (
+            key INTEGER NOT NULL,
+            mention_seq INTEGER NOT NULL,
+            PRIMARY KEY (key, mention_seq)
+        ) WITHOUT ROWID;
+        INSERT INTO mention_bands_by_seq (key, mention_seq)
+            SELECT b.key, m.seq FROM mention_bands b JOIN mentions m ON m.id = b.mention_id;
+        DROP TABLE mention_bands;
+        ALTER TABLE mention_bands_by_seq RENAME TO mention_bands;
+        CREATE INDEX mention_bands_mention ON mention_bands (mention_seq);
+        """,
+    )
+    db.execute(  # one statement: its body holds semicolons
+        """CREATE TRIGGER mention_bands_follow AFTER DELETE ON mentions
+           BEGIN DELETE FROM mention_bands WHERE mention_seq = old.seq; END"""
+    )
+
+
 def _run(db: Database, script: str) -> None:
     """Run each statement of ``script`` inside the migration's open transaction.
 
