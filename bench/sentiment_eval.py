@@ -3,13 +3,14 @@ confusion matrix per set and per language, and the project's goals.
 
     .venv/bin/python bench/sentiment_eval.py /work/shared/data/sentiment
         [--split test] [--model DIR|NAME --labels 0=negative,1=neutral,2=positive]
-        [--quantize | --no-quantize] [--both] [--reference DIR ...] [--json OUT]
+        [--precisions config,fp32,int8,bf16] [--reference DIR ...] [--json OUT]
 
 The folder holds ``<lang>/<set>/{train,dev,test}.jsonl``. Without ``--model`` the model of
-``data/nlp.yaml`` is scored. ``--both`` scores it quantized and not and prints the
-difference; ``--reference`` scores other models (e.g. ones trained on one language with
-``models/train_sentiment.py --langs ru``) on their languages' sets and compares the mean
-macro-F1 per language.
+``data/nlp.yaml`` is scored, at the precision it configures (``config``) or at each of
+``--precisions`` (the first one is checked against the goals; the others are compared with
+it). ``--reference`` scores other models (e.g. ones trained on one language with
+``models/train_sentiment.py --langs ru``) on their languages' sets, at the first precision,
+and compares the mean macro-F1 per language.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ GOALS = (
     ("en/tweeteval_sentiment", "macro_recall", 0.70),
     ("uk/hotline_store_reviews_uk", "f1_pos_neg", 0.90),
 )
+PRECISIONS = ("config", "fp32", "int8", "bf16")
 LANGUAGE_GAP = 0.05  # no language more than this below a model trained on it alone
 
 
@@ -55,7 +57,7 @@ def score_model(settings: SentimentSettings, splits, batch_size: int = 64) -> di
     rows = sum(len(s.texts) for s in splits)
     seconds = time.perf_counter() - loaded
     return {"model": str(settings.model), "version": model.version,
-            "quantize": settings.quantize, "sets": per_set,
+            "precision": model.precision, "sets": per_set,
             "languages": summarise(per_set, {s.name: s.lang for s in splits}),
             "load_s": round(loaded - start, 1), "predict_s": round(seconds, 1),
             "rows_per_s": round(rows / seconds, 1)}
@@ -125,10 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", help="another model: directory or local Hugging Face name")
     p.add_argument("--labels", default=None,
                    help="its label mapping, e.g. 0=negative,1=neutral,2=positive")
-    q = p.add_mutually_exclusive_group()
-    q.add_argument("--quantize", dest="quantize", action="store_true", default=None)
-    q.add_argument("--no-quantize", dest="quantize", action="store_false")
-    p.add_argument("--both", action="store_true", help="score quantized and unquantized")
+    p.add_argument("--precisions", default="config",
+                   help="comma-separated: config (as data/nlp.yaml), fp32, int8, bf16")
     p.add_argument("--reference", action="append", default=[], type=Path,
                    help="a model trained on some languages only (its training.json names them)")
     p.add_argument("--batch-size", type=int, default=64)
@@ -141,33 +141,37 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_nlp_config().sentiment
     if args.model:
         settings = SentimentSettings(model=args.model, max_length=settings.max_length,
-                                     quantize=settings.quantize)
+                                     precision=settings.precision)
     if args.labels is not None:
         settings = dataclasses.replace(settings, labels=parse_labels(args.labels))
-    if args.quantize is not None:
-        settings = dataclasses.replace(settings, quantize=args.quantize)
     langs = args.langs.split(",") if args.langs else None
     splits = load_split(args.data, args.split, langs)
 
-    result = score_model(settings, splits, args.batch_size)
-    print_result(result, f"{args.split}, quantize={settings.quantize}")
-    report = {"split": args.split, "main": result, "references": []}
-    if args.both:
-        other = score_model(dataclasses.replace(settings, quantize=not settings.quantize),
-                            splits, args.batch_size)
-        print_result(other, f"{args.split}, quantize={other['quantize']}")
-        report["other_quantization"] = other
-        print("\nquantized minus unquantized macro-F1:")
-        q8, f32 = (result, other) if settings.quantize else (other, result)
-        for name, r in q8["sets"].items():
-            print(f"  {name:38} {r['macro_f1'] - f32['sets'][name]['macro_f1']:+.4f}")
-        print(f"  speed: {q8['rows_per_s']} vs {f32['rows_per_s']} rows/s")
+    precisions = args.precisions.split(",")
+    for name in precisions:
+        if name not in PRECISIONS:
+            p.error(f"--precisions: {name!r} is not one of {', '.join(PRECISIONS)}")
+    runs = []
+    for name in precisions:
+        precision = settings.precision if name == "config" else name
+        runs.append(score_model(dataclasses.replace(settings, precision=precision), splits,
+                                args.batch_size))
+        print_result(runs[-1], f"{args.split}, precision {runs[-1]['precision']}")
+    result = runs[0]
+    report = {"split": args.split, "main": result, "other_precisions": runs[1:],
+              "references": []}
+    for other in runs[1:]:
+        print(f"\nmacro-F1 at {other['precision']} minus at {result['precision']} "
+              f"({other['rows_per_s']} vs {result['rows_per_s']} rows/s):")
+        for name, r in other["sets"].items():
+            print(f"  {name:38} {r['macro_f1'] - result['sets'][name]['macro_f1']:+.4f}")
     for ref_dir in args.reference:
         trained = json.loads((ref_dir / "training.json").read_text())["args"].get("langs")
         ref_langs = trained.split(",") if trained else langs
         ref_splits = [s for s in splits if not ref_langs or s.lang in ref_langs]
-        ref = score_model(dataclasses.replace(settings, model=str(ref_dir.resolve())),
-                          ref_splits, args.batch_size)
+        ref_settings = dataclasses.replace(settings, model=str(ref_dir.resolve()),
+                                           precision=result["precision"])
+        ref = score_model(ref_settings, ref_splits, args.batch_size)
         print_result(ref, f"reference, {args.split}")
         report["references"].append(ref)
 

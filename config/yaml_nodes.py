@@ -78,6 +78,13 @@ class NodeReader:
         items = self.sequence(node, field)
         return [self.string(item, f"{field}[{i}]") for i, item in enumerate(items)]
 
+    def choice(self, node: Node, field: str, choices: tuple[str, ...]) -> str:
+        """One of ``choices`` (compared in lower case)."""
+        value = self.string(node, field).lower()
+        if value not in choices:
+            raise self.fail(node, field, f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
     def boolean(self, node: Node, field: str) -> bool:
         """``true`` or ``false``."""
         value = str(getattr(node, "value", "")).lower()

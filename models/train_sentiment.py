@@ -209,10 +209,10 @@ def build_model(args, base: Path):
     import torch
     from transformers import AutoModelForSequenceClassification
 
-    from nlp.sentiment import _quiet_transformers
+    from nlp.sentiment import quiet_transformers
 
     torch.manual_seed(args.seed)
-    with _quiet_transformers():
+    with quiet_transformers():
         model = AutoModelForSequenceClassification.from_pretrained(
             base, num_labels=3, id2label=dict(enumerate(LABELS)),
             label2id={c: i for i, c in enumerate(LABELS)},

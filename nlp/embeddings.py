@@ -1,7 +1,9 @@
 """Sentence embeddings with the base encoder (multilingual-e5-small).
 
 e5 convention: each text gets the ``"query: "`` prefix, the last hidden state is mean-pooled
-over the attention mask and L2-normalised, so a dot product is the cosine similarity.
+over the attention mask and L2-normalised, so a dot product is the cosine similarity. The
+weights run in the ``precision`` asked for (``auto``: bf16 where the CPU computes it natively);
+pooling is in fp32.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from nlp.precision import resolve_precision, set_precision
+
 
 class Encoder:
     """Embeds texts into unit vectors (384 dimensions for multilingual-e5-small)."""
 
     def __init__(
-        self, model_dir: Path | str | None = None, *, prefix: str = "query: ", max_length: int = 256
+        self, model_dir: Path | str | None = None, *, prefix: str = "query: ",
+        max_length: int = 256, precision: str = "auto",
     ) -> None:
         if model_dir is None:
             from models.base_encoder import ensure_base_model
@@ -28,7 +33,9 @@ class Encoder:
         self.prefix = prefix
         self.max_length = max_length
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
-        self.model = AutoModel.from_pretrained(self.model_dir, add_pooling_layer=False).eval()
+        model = AutoModel.from_pretrained(self.model_dir, add_pooling_layer=False).eval()
+        self.precision = resolve_precision(precision)
+        self.model = set_precision(model, self.precision, self.tokenizer)
         self.dim: int = self.model.config.hidden_size
         self.pad_id: int = self.tokenizer.pad_token_id
 
@@ -60,7 +67,7 @@ class Encoder:
             for r, i in enumerate(rows):
                 input_ids[r, : len(ids[i])] = torch.tensor(ids[i])
                 mask[r, : len(ids[i])] = 1
-            hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+            hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state.float()
             weights = mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
             pooled = torch.nn.functional.normalize(pooled, dim=-1)

@@ -8,7 +8,8 @@ The ``sentiment:`` section::
         negative: negative
         neutral: neutral
         positive: positive
-      quantize: true             # int8 dynamic quantization of the Linear layers
+      precision: auto            # auto (bf16 where the CPU computes it natively, else fp32),
+                                 # fp32, bf16 or int8
       max_length: 256            # tokens; longer posts are truncated
 
 Every field is optional; a missing file gives the defaults. Errors are ``ConfigError`` with the
@@ -28,7 +29,8 @@ from config.yaml_nodes import ConfigError, NodeReader
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_NLP_CONFIG = REPO_ROOT / "data" / "nlp.yaml"
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
-SENTIMENT_FIELDS = {"model", "labels", "quantize", "max_length"}
+PRECISIONS = ("auto", "fp32", "bf16", "int8")  # see nlp.precision
+SENTIMENT_FIELDS = {"model", "labels", "precision", "max_length"}
 MAX_LENGTH_LIMIT = 512  # position embeddings of BERT/XLM-R-sized encoders
 
 
@@ -39,7 +41,7 @@ class SentimentSettings:
 
     model: str = "models/sentiment"
     labels: Mapping[int | str, str] = field(default_factory=dict)
-    quantize: bool = True
+    precision: str = "auto"  # one of PRECISIONS
     max_length: int = 256
 
     def model_path(self) -> Path | str:
@@ -78,8 +80,8 @@ def _sentiment(reader: NodeReader, node: Node) -> SentimentSettings:
         extra["model"] = reader.string(values["model"], "sentiment.model")
     if "labels" in values:
         extra["labels"] = _labels(reader, values["labels"])
-    if "quantize" in values:
-        extra["quantize"] = reader.boolean(values["quantize"], "sentiment.quantize")
+    if "precision" in values:
+        extra["precision"] = reader.choice(values["precision"], "sentiment.precision", PRECISIONS)
     if "max_length" in values:
         length = reader.integer(values["max_length"], "sentiment.max_length", 8)
         if length > MAX_LENGTH_LIMIT:

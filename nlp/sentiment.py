@@ -32,6 +32,7 @@ from nlp.model_config import (
     load_nlp_config,
     resolve_label_map,
 )
+from nlp.precision import resolve_precision, set_precision
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class Sentiment:
 
 
 @contextlib.contextmanager
-def _quiet_transformers() -> Iterator[None]:
+def quiet_transformers() -> Iterator[None]:
     """Hide the load-time progress bar and the "newly initialised weights" notes."""
     from transformers.utils import logging as hf_logging
 
@@ -99,7 +100,7 @@ def load_delta_model(path: Path):
     labels = meta["labels"]
     base = ensure_base_model()
     _check_base(base, meta.get("base", {}))
-    with _quiet_transformers():
+    with quiet_transformers():
         model = AutoModelForSequenceClassification.from_pretrained(
             base,
             num_labels=len(labels),
@@ -143,15 +144,6 @@ def _check_base(base: Path, expected: dict) -> None:
         )
 
 
-def quantize_dynamic(model: torch.nn.Module) -> torch.nn.Module:
-    """int8 dynamic quantization of every Linear layer (weights int8, activations per batch)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch.ao.quantization announces its move to torchao
-        return torch.ao.quantization.quantize_dynamic(
-            model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
-        )
-
-
 def token_ids(
     tokenizer, texts: Sequence[str], max_length: int, prefix: str = ""
 ) -> list[list[int]]:
@@ -174,6 +166,7 @@ class SentimentModel:
         max_length: int = 256,
         prefix: str = "",
         version: str = "unversioned",
+        precision: str = "fp32",
     ) -> None:
         if len(targets) != model.config.num_labels:
             raise ValueError(f"{len(targets)} label targets for {model.config.num_labels} labels")
@@ -182,6 +175,7 @@ class SentimentModel:
         self.max_length = max_length
         self.prefix = prefix
         self.version = version
+        self.precision = precision  # what the model's weights were set to: fp32, bf16, int8
         # model label i -> our label j: probabilities are summed into our three labels
         self._projection = torch.zeros(len(targets), len(LABELS))
         for i, target in enumerate(targets):
@@ -201,10 +195,10 @@ class SentimentModel:
             prefix = ""
         id2label = {int(i): str(name) for i, name in model.config.id2label.items()}
         targets = resolve_label_map(settings.labels, id2label)
-        if settings.quantize:
-            model = quantize_dynamic(model)
+        precision = resolve_precision(settings.precision)
+        model = set_precision(model, precision, tokenizer)
         return cls(model, tokenizer, targets, max_length=settings.max_length, prefix=prefix,
-                   version=version_of(settings))
+                   version=version_of(settings), precision=precision)
 
     @torch.inference_mode()
     def probabilities(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
@@ -246,7 +240,7 @@ def _load_hf_model(where: Path | str):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     try:
-        with _quiet_transformers():
+        with quiet_transformers():
             model = AutoModelForSequenceClassification.from_pretrained(
                 where, local_files_only=True
             )
@@ -261,7 +255,7 @@ def _load_hf_model(where: Path | str):
 
 def version_of(settings: SentimentSettings) -> str:
     """A short id of the model ``settings`` name, from the content of its files (for a cached
-    hub model: its name and revision), plus the label mapping and ``-int8`` when quantized.
+    hub model: its name and revision), plus the label mapping and ``-int8`` / ``-bf16``.
     Computed without loading the model."""
     where = settings.model_path()
     if isinstance(where, Path):
@@ -281,12 +275,13 @@ def version_of(settings: SentimentSettings) -> str:
         mapping = json.dumps(sorted((str(k), v) for k, v in settings.labels.items()))
         digest = hashlib.sha256((digest + mapping).encode()).hexdigest()
     suffix = f"-len{settings.max_length}" if settings.max_length != 256 else ""
-    return f"{name}-{digest[:12]}{suffix}" + ("-int8" if settings.quantize else "")
+    precision = resolve_precision(settings.precision)
+    return f"{name}-{digest[:12]}{suffix}" + ("" if precision == "fp32" else f"-{precision}")
 
 
 def _cache_key(settings: SentimentSettings) -> tuple:
     labels = tuple(sorted((str(k), v) for k, v in settings.labels.items()))
-    return (settings.model, labels, settings.quantize, settings.max_length)
+    return (settings.model, labels, resolve_precision(settings.precision), settings.max_length)
 
 
 _lock = threading.Lock()

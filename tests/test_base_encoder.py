@@ -69,7 +69,7 @@ def base_dir() -> Path:
 def encoder(base_dir):
     from nlp.embeddings import Encoder
 
-    return Encoder(base_dir)
+    return Encoder(base_dir, precision="fp32")  # the conversion is checked exactly
 
 
 def _has_avx2() -> bool:
