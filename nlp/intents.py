@@ -174,11 +174,13 @@ class IntentMatcher:
 def _churn_target(span: Span, in_sentence, from_words) -> dict[str, Any]:
     """Where the customer goes (``target``) and what they leave (``from``).
 
-    A brand right after a from-word ("от", "від", "from", "with") is left; the target is the
-    first other brand after the cue, else the first other competitor in the sentence.
+    A brand at most two words after a from-word ("от", "со своей", "від", "from", "with") is
+    left; the target is the first other brand after the cue, else the first other competitor
+    in the sentence.
     """
     doc = span.doc
-    left = [h for b, h in in_sentence if b.start > 0 and doc[b.start - 1].lower_ in from_words]
+    left = [h for b, h in in_sentence
+            if any(t.lower_ in from_words for t in doc[max(0, b.start - 2) : b.start])]
     others = [(b, h) for b, h in in_sentence if h not in left]
     after = [h for b, h in others if b.start >= span.start]
     rivals = [h for _, h in others if not h.extra.get("own")]

@@ -54,12 +54,24 @@ def test_churn_names_its_target():
     hits = intents("Ушёл от Волны к Теленове и не жалею.", "ru")
     churn = [h for h in hits if h.key == "churn"]
     assert [(h.evidence, h.extra["target"], h.extra["from"]) for h in churn] == [
-        ("Ушёл от", "telenova", "volna")]
+        ("Ушёл от Волны к Теленове", "telenova", "volna")]
     (hit,) = intents("Переходжу на Теленову з наступного місяця.", "uk")
     assert (hit.evidence, hit.extra["target"]) == ("Переходжу на Теленову", "telenova")
     (hit,) = intents("I'm switching to Telenova Go next month.", "en")
     assert hit.evidence == "switching to Telenova Go"
     assert (hit.extra["target"], hit.extra["target_product"]) == ("telenova", "telenova-mobile")
+
+
+@pytest.mark.parametrize(("text", "lang", "left", "target"), [
+    ("Перешёл с Теленовы на Волну, доволен.", "ru", "telenova", "volna"),
+    ("Месяц назад перешла со своей Волны на Теленову.", "ru", "volna", "telenova"),
+    ("Перейшов з Волни на Теленову, зв'язок кращий.", "uk", "volna", "telenova"),
+    ("Switched from Volna to Telenova last week.", "en", "volna", "telenova"),
+])
+def test_churn_from_one_brand_to_another(text, lang, left, target):
+    churn = [h for h in intents(text, lang) if h.key == "churn"]
+    assert len(churn) == 1, churn
+    assert (churn[0].extra["from"], churn[0].extra["target"]) == (left, target)
 
 
 @pytest.mark.parametrize(("text", "lang", "evidence"), [
