@@ -37,10 +37,9 @@ def customers_at_risk(mentions: list[BrandMention], own_brands: set[str], now: d
     """
     since = (now - timedelta(days=days)).isoformat()
     grouped: dict[tuple[str, str], list[BrandMention]] = defaultdict(list)
-    for m in mentions:
-        if (m.brand in own_brands and m.author_id and m.published_at >= since
-                and (m.stance == "negative" or "churn" in m.intents)):
-            grouped[(m.author_id, m.brand)].append(m)
+    for key, m in _complaints(mentions, own_brands, since):
+        if all(m.mention_id != seen.mention_id for seen in grouped[key]):
+            grouped[key].append(m)
     entries = []
     for (author, brand), posts in grouped.items():
         touchpoints = sorted({key for m in posts for key, stance in m.touchpoints
@@ -62,3 +61,23 @@ def customers_at_risk(mentions: list[BrandMention], own_brands: set[str], now: d
             status=(statuses or {}).get(author, "new"),
         ))
     return sorted(entries, key=lambda e: (-e.priority, e.last_at, e.author_id))
+
+
+def _complaints(mentions: list[BrandMention], own_brands: set[str], since: str):
+    """``((author, own brand), mention)`` for each recent post that is negative about an own
+    brand or announces leaving it. "Switching to Telenova" names only the competitor: it
+    counts against the own brands its author has named (or the only own brand there is)."""
+    named: dict[str, set[str]] = defaultdict(set)
+    for m in mentions:
+        if m.author_id and m.brand in own_brands:
+            named[m.author_id].add(m.brand)
+    only = own_brands if len(own_brands) == 1 else set()
+    for m in mentions:
+        if not m.author_id or m.published_at < since:
+            continue
+        if m.brand in own_brands:
+            if m.stance == "negative" or ("churn" in m.intents and m.churn_target != m.brand):
+                yield (m.author_id, m.brand), m
+        elif "churn" in m.intents and m.churn_target == m.brand:
+            for brand in sorted(named[m.author_id] or only):
+                yield (m.author_id, brand), m
