@@ -100,8 +100,9 @@ def test_planted_advocates_lead_and_the_spammer_is_absent(demo, db):
 
 def test_switchers_are_in_the_at_risk_queue_with_what_went_wrong(demo, db):
     answers, _ = demo
+    window = (NOW.date() - date.fromisoformat(answers["window"]["first_day"])).days + 1
     queue = {(row["source"], row["handle"]): row
-             for row in report.at_risk(db, load_catalogue(), NOW, days=60)}
+             for row in report.at_risk(db, load_catalogue(), NOW, days=window)}
     missing = [s["handle"] for s in answers["switchers"]
                if (s["source"], s["handle"]) not in queue]
     assert not missing, f"switchers not in the queue: {missing}"
