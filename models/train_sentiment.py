@@ -397,6 +397,7 @@ def write_card(out: Path, report: dict) -> None:
             langs.append(f"- {split} {lang}: mean macro-F1 over {v['sets']} sets "
                          f"{v['mean_macro_f1']:.3f}")
     base = report.get("base", {})
+    langs_flag = f" --langs {a['langs']}" if a["langs"] else ""
     text = f"""# Otklik sentiment model (negative / neutral / positive)
 
 Fine-tuned from multilingual-e5-small (the base encoder `models/base_encoder.py` builds from
@@ -410,7 +411,7 @@ Load it with `nlp.sentiment.predict()` (configured in `data/nlp.yaml`).
 Reproduce (seeded; bitwise equality needs the same CPU kind and thread count):
 
     .venv/bin/python -m models.train_sentiment --data {a['data']} --out {a['out']} \\
-        --seed {a['seed']}{' --langs ' + a['langs'] if a['langs'] else ''}
+        --seed {a['seed']} --method {a['method']} --epochs {a['epochs']:g}{langs_flag}
 
 ## Training
 
@@ -556,7 +557,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--cap", action="append", default=None,
                    help=f"SET=ROWS, repeatable (default: {' '.join(DEFAULT_CAPS)})")
     p.add_argument("--method", choices=("full", "lora"), default="full")
-    p.add_argument("--epochs", type=float, default=2.0)
+    p.add_argument("--epochs", type=float, default=1.0,
+                   help="one epoch fits the 90-minute budget on 2 CPU cores")
     p.add_argument("--max-steps", type=int, default=0, help="overrides --epochs")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=None, help="default 6e-5 (full), 5e-4 (lora)")
