@@ -75,7 +75,7 @@ def test_tags_and_hits_carry_evidence_and_per_brand_stance(db, make_mention, tag
     hits = _hits(db, "https://f.example/1")
     assert ("brand", "volna", "negative", "Волны") in hits
     assert ("competitor", "telenova", "positive", "Теленове") in hits
-    assert ("intent", "churn", None, "Ушёл от") in hits
+    assert ("intent", "churn", None, "Ушёл от Волны к Теленове") in hits
     tags = dict(db.execute(
         "SELECT name, value FROM tags WHERE mention_id = ?",
         [store.mention_id("forum", "https://f.example/2")]).fetchall())
