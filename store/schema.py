@@ -293,6 +293,150 @@ def m008_bands_by_seq(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m009_rollups(db: Database) -> None:
+    """Indexes the dashboard reads by (a mention's hits by kind, an author's posts by time,
+    languages), and the daily roll-ups of brand mentions: ``brand_days``, ``touchpoint_days``
+    and ``author_days``; members of complaint clusters per day (``cluster_days``, kept by
+    triggers). Triggers mark the UTC day of every change that moves them
+    (mentions, sentiment tags, hits, corrections) in ``rollup_stale_days``; readers compute
+    those days afresh until ``otklik analyze`` stores them again. Every existing day starts
+    stale."""
+    _run(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS hits_mention_kind_key ON hits (mention_id, kind, key);
+        DROP INDEX IF EXISTS hits_mention;
+        CREATE INDEX mentions_author_published ON mentions (author_id, published_at);
+        DROP INDEX IF EXISTS mentions_author;
+        CREATE INDEX mentions_language ON mentions (language);
+        CREATE TABLE brand_days (
+            day TEXT NOT NULL,
+            brand TEXT NOT NULL,
+            brands TEXT NOT NULL,
+            product TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            language TEXT NOT NULL,
+            sentiment TEXT NOT NULL,
+            mentions INTEGER NOT NULL,
+            negative INTEGER NOT NULL,
+            neutral INTEGER NOT NULL,
+            positive INTEGER NOT NULL,
+            PRIMARY KEY (day, brand, brands, product, source_id, language, sentiment)
+        ) WITHOUT ROWID;
+        CREATE TABLE touchpoint_days (
+            day TEXT NOT NULL,
+            touchpoint TEXT NOT NULL,
+            brand TEXT NOT NULL,
+            brands TEXT NOT NULL,
+            product TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            language TEXT NOT NULL,
+            sentiment TEXT NOT NULL,
+            mentions INTEGER NOT NULL,
+            negative INTEGER NOT NULL,
+            PRIMARY KEY (day, touchpoint, brand, brands, product, source_id, language, sentiment)
+        ) WITHOUT ROWID;
+        CREATE TABLE author_days (
+            day TEXT NOT NULL,
+            brand TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            language TEXT NOT NULL,
+            mentions INTEGER NOT NULL,
+            positive INTEGER NOT NULL,
+            negative INTEGER NOT NULL,
+            recommended INTEGER NOT NULL,
+            churned INTEGER NOT NULL,
+            PRIMARY KEY (day, brand, author_id, source_id, language)
+        ) WITHOUT ROWID;
+        CREATE TABLE rollup_stale_days (day TEXT PRIMARY KEY) WITHOUT ROWID;
+        INSERT INTO rollup_stale_days (day)
+            SELECT DISTINCT date(published_at) FROM mentions
+            WHERE date(published_at) IS NOT NULL;
+        CREATE INDEX hits_question ON hits (mention_id)
+            WHERE kind = 'intent' AND key = 'question';
+        CREATE TABLE cluster_days (
+            cluster_id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            members INTEGER NOT NULL,
+            PRIMARY KEY (cluster_id, day)
+        ) WITHOUT ROWID;
+        INSERT INTO cluster_days (cluster_id, day, members)
+            SELECT c.cluster_id, date(m.published_at), count(*)
+            FROM cluster_members c JOIN mentions m ON m.id = c.mention_id
+            WHERE date(m.published_at) IS NOT NULL GROUP BY 1, 2
+        """,
+    )
+    for trigger in _STALE_TRIGGERS + _CLUSTER_DAY_TRIGGERS:  # their bodies hold semicolons
+        db.execute(trigger)
+
+
+_MARK = "INSERT OR IGNORE INTO rollup_stale_days (day) SELECT date({0}) WHERE date({0}) IS NOT NULL"
+_MARK_MENTION = ("INSERT OR IGNORE INTO rollup_stale_days (day) SELECT date(published_at) "
+                 "FROM mentions WHERE id = {0}.mention_id AND date(published_at) IS NOT NULL")
+_STALE_TRIGGERS = [
+    f"""CREATE TRIGGER rollup_mention_insert AFTER INSERT ON mentions
+        BEGIN {_MARK.format("new.published_at")}; END""",
+    f"""CREATE TRIGGER rollup_mention_delete AFTER DELETE ON mentions
+        BEGIN {_MARK.format("old.published_at")}; END""",
+    f"""CREATE TRIGGER rollup_mention_update AFTER UPDATE OF published_at, duplicate_of,
+            language, source_id, author_id ON mentions
+        WHEN old.published_at IS NOT new.published_at OR old.duplicate_of IS NOT new.duplicate_of
+          OR old.language IS NOT new.language OR old.source_id IS NOT new.source_id
+          OR old.author_id IS NOT new.author_id
+        BEGIN {_MARK.format("old.published_at")}; {_MARK.format("new.published_at")}; END""",
+    f"""CREATE TRIGGER rollup_tag_insert AFTER INSERT ON tags WHEN new.name = 'sentiment'
+        BEGIN {_MARK_MENTION.format("new")}; END""",
+    f"""CREATE TRIGGER rollup_tag_update AFTER UPDATE ON tags
+        WHEN 'sentiment' IN (old.name, new.name)
+        BEGIN {_MARK_MENTION.format("old")}; {_MARK_MENTION.format("new")}; END""",
+    f"""CREATE TRIGGER rollup_tag_delete AFTER DELETE ON tags WHEN old.name = 'sentiment'
+        BEGIN {_MARK_MENTION.format("old")}; END""",
+    f"""CREATE TRIGGER rollup_hit_insert AFTER INSERT ON hits WHEN new.kind != 'entity'
+        BEGIN {_MARK_MENTION.format("new")}; END""",
+    f"""CREATE TRIGGER rollup_hit_update AFTER UPDATE ON hits
+        BEGIN {_MARK_MENTION.format("old")}; {_MARK_MENTION.format("new")}; END""",
+    f"""CREATE TRIGGER rollup_hit_delete AFTER DELETE ON hits WHEN old.kind != 'entity'
+        BEGIN {_MARK_MENTION.format("old")}; END""",
+    f"""CREATE TRIGGER rollup_correction_insert AFTER INSERT ON corrections
+        BEGIN {_MARK_MENTION.format("new")}; END""",
+    f"""CREATE TRIGGER rollup_correction_update AFTER UPDATE ON corrections
+        BEGIN {_MARK_MENTION.format("old")}; {_MARK_MENTION.format("new")}; END""",
+    f"""CREATE TRIGGER rollup_correction_delete AFTER DELETE ON corrections
+        BEGIN {_MARK_MENTION.format("old")}; END""",
+]
+
+# Members of complaint clusters per day of publication, kept by SQLite as members come and
+# go. A member erased with its mention is counted out before the mention goes: the cascade
+# that then deletes the member runs when the mention is already gone, and counts nothing.
+_IN = """INSERT INTO cluster_days (cluster_id, day, members)
+    SELECT {cluster}, {day}, 1 WHERE {day} IS NOT NULL
+    ON CONFLICT (cluster_id, day) DO UPDATE SET members = members + 1"""
+_OUT = """UPDATE cluster_days SET members = members - 1 WHERE {clusters} AND day = {day};
+    DELETE FROM cluster_days WHERE {clusters} AND day = {day} AND members <= 0"""
+_MEMBER_DAY = "(SELECT date(published_at) FROM mentions WHERE id = {}.mention_id)"
+_CLUSTERS_OF = ("cluster_id IN (SELECT cluster_id FROM cluster_members "
+                "WHERE mention_id = {}.id)")
+_CLUSTER_DAY_TRIGGERS = [
+    f"""CREATE TRIGGER cluster_days_member_in AFTER INSERT ON cluster_members
+        BEGIN {_IN.format(cluster="new.cluster_id", day=_MEMBER_DAY.format("new"))}; END""",
+    f"""CREATE TRIGGER cluster_days_member_out AFTER DELETE ON cluster_members
+        BEGIN {_OUT.format(clusters="cluster_id = old.cluster_id",
+                           day=_MEMBER_DAY.format("old"))}; END""",
+    f"""CREATE TRIGGER cluster_days_mention_out BEFORE DELETE ON mentions
+        BEGIN {_OUT.format(clusters=_CLUSTERS_OF.format("old"),
+                           day="date(old.published_at)")}; END""",
+    f"""CREATE TRIGGER cluster_days_mention_moved AFTER UPDATE OF published_at ON mentions
+        WHEN date(old.published_at) IS NOT date(new.published_at)
+        BEGIN {_OUT.format(clusters=_CLUSTERS_OF.format("new"), day="date(old.published_at)")};
+        INSERT INTO cluster_days (cluster_id, day, members)
+            SELECT cluster_id, date(new.published_at), 1 FROM cluster_members
+            WHERE mention_id = new.id AND date(new.published_at) IS NOT NULL
+            ON CONFLICT (cluster_id, day) DO UPDATE SET members = members + 1; END""",
+]
+
+
 def _run(db: Database, script: str) -> None:
     """Run each statement of ``script`` inside the migration's open transaction.
 
