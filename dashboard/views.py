@@ -120,13 +120,14 @@ def at_risk(db: Database, filters: Filters, catalogue: Catalogue, days: int = 30
     """The customers-at-risk queue as ``insights.report.at_risk`` builds it, for the brand
     and source of the filters; "now" is the end of the period."""
     since = (filters.now - timedelta(days=days)).isoformat()
-    rows = negative_or_churn_since(db, since)
-    entries = customers_at_risk(rows, set(own_brand_ids(catalogue)), filters.now, days,
-                                queries.risk_statuses(db),
+    own = set(own_brand_ids(catalogue))
+    rows = negative_or_churn_since(db, since, own)
+    entries = customers_at_risk(rows, own, filters.now, days, queries.risk_statuses(db),
                                 queries.thread_authors(db, since, [m.thread for m in rows]))
     entries = [e for e in entries if not filters.brand or e.brand == filters.brand]
     profiles = queries.author_profiles(db, [e.author_id for e in entries])
-    queue = [{**profiles.get(e.author_id, {}), **asdict(e)} for e in entries]
+    # vars(), not asdict(): a shallow copy is enough and a queue holds thousands of entries
+    queue = [{**profiles.get(e.author_id, {}), **vars(e)} for e in entries]
     return [row for row in queue if not filters.source or row.get("source") == filters.source]
 
 

@@ -296,12 +296,12 @@ def m008_bands_by_seq(db: Database) -> None:
 @MIGRATIONS()
 def m009_rollups(db: Database) -> None:
     """Indexes the dashboard reads by (a mention's hits by kind, an author's posts by time,
-    languages), and the daily roll-ups of brand mentions: ``brand_days``, ``touchpoint_days``
-    and ``author_days``; members of complaint clusters per day (``cluster_days``, kept by
-    triggers). Triggers mark the UTC day of every change that moves them
-    (mentions, sentiment tags, hits, corrections) in ``rollup_stale_days``; readers compute
-    those days afresh until ``otklik analyze`` stores them again. Every existing day starts
-    stale."""
+    languages, question hits, negative and churn hits), the daily roll-ups of brand mentions
+    (``brand_days``, ``touchpoint_days``, ``author_days``) and members of complaint clusters
+    per day (``cluster_days``, kept by triggers). Triggers mark the UTC day of every change
+    that moves a roll-up (mentions, sentiment tags, hits, corrections) in
+    ``rollup_stale_days``; readers compute those days afresh until ``otklik analyze`` stores
+    them again. Every existing day starts stale."""
     _run(
         db,
         """
@@ -356,6 +356,8 @@ def m009_rollups(db: Database) -> None:
             WHERE date(published_at) IS NOT NULL;
         CREATE INDEX hits_question ON hits (mention_id)
             WHERE kind = 'intent' AND key = 'question';
+        CREATE INDEX hits_negative_or_churn ON hits (mention_id)
+            WHERE sentiment = 'negative' OR (kind = 'intent' AND key = 'churn');
         CREATE TABLE cluster_days (
             cluster_id TEXT NOT NULL,
             day TEXT NOT NULL,
