@@ -438,3 +438,27 @@ def test_the_migration_marks_every_day_of_an_older_store_stale(tmp_path, make_me
     assert {"brand_days", "touchpoint_days", "author_days", "cluster_days"} <= set(
         db.table_names())
     db.close()
+
+
+def test_otklik_analyze_stores_clusters_and_the_roll_ups(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from test_app import build_populated_db
+
+    path = tmp_path / "otklik.db"
+    build_populated_db(path)
+    with store.open_db(path) as db:
+        replace_clusters(db, [])
+        assert stale_days(db)
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, str(root / "cli.py"), "analyze", "--db", str(path),
+                             "--as-of", "2026-11-21T00:00:00+00:00"], capture_output=True,
+                            text=True, timeout=600, cwd=root)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "daily figures of" in result.stdout
+    with store.open_db(path) as db:
+        assert stale_days(db) == []
+        assert queries.complaint_clusters(db), "the clusters of the run are stored"
+        assert db.execute("SELECT count(*) FROM brand_days").fetchone()[0] > 0
