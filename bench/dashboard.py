@@ -391,15 +391,31 @@ def time_page(path: str, name: str, filter_set: str) -> dict:
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def run(path: Path, only: list[str] | None, repeat: int = 3, timeout: int = 300) -> None:
+def _mark_latest_days(db, days: int | None) -> None:
+    """Mark the ``days`` latest days with roll-ups (every day: None) as changed, as a day's
+    crawl and tagging (or a re-tag of everything) would."""
+    with db.atomic():
+        db.execute("""INSERT OR IGNORE INTO rollup_stale_days (day)
+                      SELECT DISTINCT date(published_at) FROM mentions
+                      WHERE published_at >= (SELECT coalesce(min(day), '0000') FROM (
+                          SELECT day FROM brand_days GROUP BY day ORDER BY day DESC
+                          LIMIT ?))""", [-1 if days is None else days])
+
+
+def run(path: Path, only: list[str] | None, repeat: int = 3, timeout: int = 300,
+        stale: int = 0) -> None:
     """Time every page ``repeat`` times each with each filter set, a fresh process per run
-    (pages interleaved, so a background load spreads over all); print the medians."""
+    (pages interleaved, so a background load spreads over all); print the medians. With
+    ``stale``, the latest days are first marked changed (computed on the fly by the pages)
+    and stored again at the end."""
     if not path.exists():
         raise SystemExit(f"no database at {path}; run `generate` first")
     _, pages = _page_loads()
     with store.open_db(path) as db:
         count = store.count_mentions(db)
-        stale = len(stale_days(db))
+        if stale:
+            _mark_latest_days(db, stale)
+        changed = len(stale_days(db))
     names = [name for name in pages if not only or name in only]
     runs: dict[tuple[str, str], list[dict]] = {}
     for attempt in range(repeat):
@@ -419,7 +435,8 @@ def run(path: Path, only: list[str] | None, repeat: int = 3, timeout: int = 300)
                 print(f"run {attempt + 1}/{repeat} {name} ({filter_set}): "
                       f"{result['cold_s']:.2f} s cold", file=sys.stderr)
     print(f"\nDashboard pages on {count:,} mentions ({path.stat().st_size / 1e9:.2f} GB, "
-          f"{stale} stale days), {os.cpu_count()} cores; last 28 days + 28 before; "
+          f"{changed} days changed since their roll-ups were stored), {os.cpu_count()} cores; "
+          f"last 28 days + 28 before; "
           f"median of {repeat} runs, each in a fresh process")
     print(f"{'page':<26} {'filters':<8} {'cold s':>7} {'(min–max)':>12} {'warm s':>7} "
           f"{'cached s':>8} {'sidebar s':>9} {'peak MB':>7}  goal {GOAL_S} s cold + sidebar")
@@ -435,21 +452,16 @@ def run(path: Path, only: list[str] | None, repeat: int = 3, timeout: int = 300)
     print("cold: first call in a fresh process (SQLite cache empty, OS file cache as it is); "
           "warm: second call; cached: st.cache_data hit; sidebar: the filters' choices, "
           "read once per session and cached.")
+    if stale:
+        with store.open_db(path) as db:
+            daily.refresh(db)
 
 
 def refresh(path: Path, full: bool) -> None:
     """Time storing the roll-ups again after the last two days changed (as after a day's
     crawl and tagging), or after every day changed (``--full``: a re-tag of everything)."""
     with store.open_db(path) as db:
-        with db.atomic():
-            if full:
-                db.execute("""INSERT OR IGNORE INTO rollup_stale_days (day)
-                              SELECT DISTINCT date(published_at) FROM mentions
-                              WHERE published_at IS NOT NULL""")
-            else:
-                db.execute("""INSERT OR IGNORE INTO rollup_stale_days (day)
-                              SELECT day FROM brand_days GROUP BY day ORDER BY day DESC
-                              LIMIT 2""")
+        _mark_latest_days(db, None if full else 2)
         began = time.perf_counter()
         days = daily.refresh(db)
         took = time.perf_counter() - began
@@ -470,6 +482,9 @@ def main() -> None:
     timing.add_argument("--repeat", type=int, default=3, help="runs per page and filters")
     timing.add_argument("--timeout", type=int, default=300,
                         help="give up when one run takes longer (seconds)")
+    timing.add_argument("--stale", type=int, default=0,
+                        help="first mark this many latest days changed since the last "
+                             "refresh (stored again at the end)")
     again = commands.add_parser("refresh", help="time storing the roll-ups of changed days")
     again.add_argument("--db", type=Path, required=True)
     again.add_argument("--full", action="store_true", help="every day changed")
@@ -483,7 +498,7 @@ def main() -> None:
     elif args.command == "refresh":
         refresh(args.db, args.full)
     elif args.command == "run":
-        run(args.db, args.page, args.repeat, args.timeout)
+        run(args.db, args.page, args.repeat, args.timeout, args.stale)
     else:
         print(json.dumps(time_page(str(args.db), args.name, args.filters)))
 
