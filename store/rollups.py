@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from sqlite_utils import Database
 
+from store.db import StoreError
+
 ROLLUP_COLUMNS = {
     "brand_days": ("day", "brand", "brands", "product", "source_id", "language", "sentiment",
                    "mentions", "negative", "neutral", "positive"),
@@ -37,6 +39,9 @@ def refresh_stale_days(db: Database, compute: Callable[[list[str]], Rows],
     ``compute`` reads through ``db`` inside the batch's write transaction, so no write can
     slip between what it reads and what is stored.
     """
+    if db.conn.in_transaction:
+        raise StoreError("the roll-ups are refreshed in transactions of their own; "
+                         "commit or roll back the open one first")
     done = 0
     while True:
         db.execute("BEGIN IMMEDIATE")

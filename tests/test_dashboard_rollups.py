@@ -462,3 +462,11 @@ def test_otklik_analyze_stores_clusters_and_the_roll_ups(tmp_path):
         assert stale_days(db) == []
         assert queries.complaint_clusters(db), "the clusters of the run are stored"
         assert db.execute("SELECT count(*) FROM brand_days").fetchone()[0] > 0
+
+
+def test_a_refresh_inside_an_open_transaction_is_refused(db):
+    db.execute("BEGIN")
+    with pytest.raises(store.StoreError, match="transactions of their own"):
+        daily.refresh(db)
+    db.execute("ROLLBACK")
+    assert daily.refresh(db) > 0
