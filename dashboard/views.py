@@ -16,6 +16,7 @@ from dashboard import aggregates as agg
 from dashboard import tables
 from dashboard.filters import Filters
 from insights import daily, queries
+from insights.bulk import paused_gc
 from insights.exports import export_rows
 from insights.mention_facts import (
     BrandMention,
@@ -121,13 +122,14 @@ def at_risk(db: Database, filters: Filters, catalogue: Catalogue, days: int = 30
     and source of the filters; "now" is the end of the period."""
     since = (filters.now - timedelta(days=days)).isoformat()
     own = set(own_brand_ids(catalogue))
-    rows = negative_or_churn_since(db, since, own)
-    entries = customers_at_risk(rows, own, filters.now, days, queries.risk_statuses(db),
-                                queries.thread_authors(db, since, [m.thread for m in rows]))
-    entries = [e for e in entries if not filters.brand or e.brand == filters.brand]
-    profiles = queries.author_profiles(db, [e.author_id for e in entries])
-    # vars(), not asdict(): a shallow copy is enough and a queue holds thousands of entries
-    queue = [{**profiles.get(e.author_id, {}), **vars(e)} for e in entries]
+    with paused_gc():  # a month of complaints: tens of thousands of rows and entries
+        rows = negative_or_churn_since(db, since, own)
+        entries = customers_at_risk(rows, own, filters.now, days, queries.risk_statuses(db),
+                                    queries.thread_authors(db, since, [m.thread for m in rows]))
+        entries = [e for e in entries if not filters.brand or e.brand == filters.brand]
+        profiles = queries.author_profiles(db, [e.author_id for e in entries])
+        # vars(), not asdict(): a shallow copy is enough and a queue holds thousands of entries
+        queue = [{**profiles.get(e.author_id, {}), **vars(e)} for e in entries]
     return [row for row in queue if not filters.source or row.get("source") == filters.source]
 
 
@@ -178,9 +180,7 @@ def mentions(db: Database, filters: Filters, *, text: str = "", product: str | N
     """Posts of the period matching the search text and filters, newest first, each with
     its brand rows, tags and evidence; ``total``: how many match."""
     if text.strip():
-        found = [post for post in store.search_mentions(db, text, source=filters.source,
-                                                        limit=2000)
-                 if filters.contains(post["published_at"])]
+        found = queries.search_between(db, text, *agg.bounds(filters), source=filters.source)
         index = agg.by_mention(
             m for m in brand_mentions_by_id(db, [post["id"] for post in found])
             if not m.duplicate and (not filters.language or m.language == filters.language))

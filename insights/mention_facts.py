@@ -14,6 +14,8 @@ from operator import itemgetter
 
 from sqlite_utils import Database
 
+from insights.bulk import paused_gc
+
 # A human correction of a mention's sentiment wins over the model's tag.
 EFFECTIVE_SENTIMENT = """coalesce(
     (SELECT c.new_value FROM corrections c WHERE c.mention_id = m.id AND c.field = 'sentiment'
@@ -209,8 +211,10 @@ def _read(db: Database, where: str, params: dict, order: str = "m.published_at, 
     else:
         found = db.execute("""SELECT h.mention_id, h.kind, h.key, h.sentiment, h.extra FROM hits h
                               ORDER BY h.mention_id, h.start, h.id""")
-    hits = {mention: [hit[1:] for hit in group] for mention, group in groupby(found, itemgetter(0))}
-    return [item for row in rows for item in _per_brand(row, hits.get(row[0], ()))]
+    with paused_gc():
+        hits = {mention: [hit[1:] for hit in group]
+                for mention, group in groupby(found, itemgetter(0))}
+        return [item for row in rows for item in _per_brand(row, hits.get(row[0], ()))]
 
 
 def _per_brand(row, hits) -> list[BrandMention]:

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlite_utils import Database
 
 from insights.questions import ThreadPost
+from store.search import MIN_INDEXED_TERM, parse_query, snippet
 
 # through the small partial index of question hits (m009), not the index of every hit
 IS_QUESTION = """EXISTS (SELECT 1 FROM hits h INDEXED BY hits_question
@@ -229,6 +230,41 @@ def question_posts(db: Database, first: str, last: str) -> list[ThreadPost]:
 
 def _shift(day: str, days: int) -> str:
     return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+def search_between(db: Database, query: str, first: str, last: str, *,
+                   source: str | None = None, limit: int = 2000) -> list[dict]:
+    """``store.search_mentions`` within the UTC days ``first``–``last``: mentions whose
+    title or text holds every term of ``query`` (Cyrillic or Latin; "quotes" keep a phrase),
+    newest first, walking the days back from the newest so that a common word stops early."""
+    terms = parse_query(query)
+    if not terms:
+        return []
+    where = ["m.published_at >= ? AND m.published_at < ?",
+             "date(m.published_at) BETWEEN ? AND ?"]
+    params: list = [_shift(first, -1), _shift(last, 2), first, last]
+    indexed = [term for term in terms if len(term) >= MIN_INDEXED_TERM]
+    if indexed:
+        where.append("m.seq IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
+        params.append(" AND ".join('"{}"'.format(term.replace('"', '""')) for term in indexed))
+    for term in terms:
+        if len(term) < MIN_INDEXED_TERM:
+            where.append("(lower(m.text) LIKE ? OR lower(coalesce(m.title, '')) LIKE ?)")
+            params += [f"%{term.lower()}%"] * 2
+    if source:
+        where.append("m.source_id = ?")
+        params.append(source)
+    rows = db.execute(
+        f"""SELECT m.id, m.source_id, m.url, m.kind, m.published_at, m.title, m.text, a.handle
+            FROM mentions m INDEXED BY mentions_published
+            LEFT JOIN authors a ON a.id = m.author_id
+            WHERE {" AND ".join(where)} ORDER BY m.published_at DESC, m.seq DESC LIMIT ?""",
+        [*params, limit]).fetchall()
+    keys = ("id", "source", "url", "kind", "published_at", "title", "text", "author")
+    found = [dict(zip(keys, row, strict=True)) for row in rows]
+    for post in found:
+        post["snippet"] = snippet(post["text"], terms)
+    return found
 
 
 def mention_evidence(db: Database, mention_ids: list[str]) -> dict[str, dict]:

@@ -113,3 +113,19 @@ def test_app_command_refuses_a_broken_catalogue(tmp_path):
                             capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 1
     assert result.stderr.startswith("error:") and "not valid YAML" in result.stderr
+
+
+def test_search_between_days_finds_what_the_store_search_finds_in_them(db_path):
+    from dashboard.filters import day_of
+
+    build_populated_db(db_path)
+    with store.open_db(db_path) as db:
+        for text in ("списала", "Volna", '"верните!"', "за", "Підтримка Волни", "nothing"):
+            for first, last, source in (("2026-10-24", "2026-11-20", None),
+                                        ("2026-11-01", "2026-11-10", "forum")):
+                everywhere = [post for post in store.search_mentions(db, text, source=source,
+                                                                     limit=1000)
+                              if first <= day_of(post["published_at"]) <= last]
+                found = queries.search_between(db, text, first, last, source=source, limit=5)
+                assert found == everywhere[:5], (text, first, source)
+        assert queries.search_between(db, "   ", "2026-10-24", "2026-11-20") == []
