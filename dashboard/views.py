@@ -147,12 +147,13 @@ def advocates(db: Database, filters: Filters, catalogue: Catalogue, min_mentions
                                 brand=chosen_brands(filters, catalogue), **_where(filters))
     table = tables.advocate_table(scored, source=filters.source, language=filters.language,
                                   min_mentions=min_mentions, languages=languages)
-    classes = tables.nps_classes(authors, chosen_brands(filters, catalogue))
-    profiles = queries.author_profiles(db, [row["author_id"] for row in classes])
-    for row in classes:
-        profile = profiles.get(row["author_id"], {})
-        row["handle"], row["source"] = profile.get("handle"), profile.get("source")
-        row["profile_url"] = profile.get("profile_url")
+    with paused_gc():  # a row per author of the period: tens of thousands
+        classes = tables.nps_classes(authors, chosen_brands(filters, catalogue))
+        profiles = queries.author_profiles(db, [row["author_id"] for row in classes])
+        for row in classes:
+            profile = profiles.get(row["author_id"], {})
+            row["handle"], row["source"] = profile.get("handle"), profile.get("source")
+            row["profile_url"] = profile.get("profile_url")
     return {"table": table, "classes": classes, "scored": len(scored)}
 
 
