@@ -374,68 +374,79 @@ def m009_rollups(db: Database) -> None:
         db.execute(trigger)
 
 
-_MARK = "INSERT OR IGNORE INTO rollup_stale_days (day) SELECT date({0}) WHERE date({0}) IS NOT NULL"
-_MARK_MENTION = ("INSERT OR IGNORE INTO rollup_stale_days (day) SELECT date(published_at) "
-                 "FROM mentions WHERE id = {0}.mention_id AND date(published_at) IS NOT NULL")
+# Trigger bodies carry no ON CONFLICT clause: the conflict policy of the statement firing
+# the trigger (an upsert of a tag, an INSERT OR REPLACE) would override it.
+_MARK = """INSERT INTO rollup_stale_days (day) SELECT changed.day FROM (SELECT {} AS day) changed
+    WHERE changed.day IS NOT NULL AND changed.day NOT IN (SELECT day FROM rollup_stale_days)"""
+_DAY_OF = "date({}.published_at)"
+_DAY_OF_MENTION = "(SELECT date(published_at) FROM mentions WHERE id = {}.mention_id)"
+
+
+def _mark(row: str, of_mention: bool = True) -> str:
+    """The statement marking the day of the ``old`` or ``new`` row (its mention's) stale."""
+    return _MARK.format((_DAY_OF_MENTION if of_mention else _DAY_OF).format(row))
+
+
 _STALE_TRIGGERS = [
     f"""CREATE TRIGGER rollup_mention_insert AFTER INSERT ON mentions
-        BEGIN {_MARK.format("new.published_at")}; END""",
+        BEGIN {_mark("new", of_mention=False)}; END""",
     f"""CREATE TRIGGER rollup_mention_delete AFTER DELETE ON mentions
-        BEGIN {_MARK.format("old.published_at")}; END""",
+        BEGIN {_mark("old", of_mention=False)}; END""",
     f"""CREATE TRIGGER rollup_mention_update AFTER UPDATE OF published_at, duplicate_of,
             language, source_id, author_id ON mentions
         WHEN old.published_at IS NOT new.published_at OR old.duplicate_of IS NOT new.duplicate_of
           OR old.language IS NOT new.language OR old.source_id IS NOT new.source_id
           OR old.author_id IS NOT new.author_id
-        BEGIN {_MARK.format("old.published_at")}; {_MARK.format("new.published_at")}; END""",
+        BEGIN {_mark("old", of_mention=False)}; {_mark("new", of_mention=False)}; END""",
     f"""CREATE TRIGGER rollup_tag_insert AFTER INSERT ON tags WHEN new.name = 'sentiment'
-        BEGIN {_MARK_MENTION.format("new")}; END""",
+        BEGIN {_mark("new")}; END""",
     f"""CREATE TRIGGER rollup_tag_update AFTER UPDATE ON tags
         WHEN 'sentiment' IN (old.name, new.name)
-        BEGIN {_MARK_MENTION.format("old")}; {_MARK_MENTION.format("new")}; END""",
+        BEGIN {_mark("old")}; {_mark("new")}; END""",
     f"""CREATE TRIGGER rollup_tag_delete AFTER DELETE ON tags WHEN old.name = 'sentiment'
-        BEGIN {_MARK_MENTION.format("old")}; END""",
+        BEGIN {_mark("old")}; END""",
     f"""CREATE TRIGGER rollup_hit_insert AFTER INSERT ON hits WHEN new.kind != 'entity'
-        BEGIN {_MARK_MENTION.format("new")}; END""",
+        BEGIN {_mark("new")}; END""",
     f"""CREATE TRIGGER rollup_hit_update AFTER UPDATE ON hits
-        BEGIN {_MARK_MENTION.format("old")}; {_MARK_MENTION.format("new")}; END""",
+        BEGIN {_mark("old")}; {_mark("new")}; END""",
     f"""CREATE TRIGGER rollup_hit_delete AFTER DELETE ON hits WHEN old.kind != 'entity'
-        BEGIN {_MARK_MENTION.format("old")}; END""",
+        BEGIN {_mark("old")}; END""",
     f"""CREATE TRIGGER rollup_correction_insert AFTER INSERT ON corrections
-        BEGIN {_MARK_MENTION.format("new")}; END""",
+        BEGIN {_mark("new")}; END""",
     f"""CREATE TRIGGER rollup_correction_update AFTER UPDATE ON corrections
-        BEGIN {_MARK_MENTION.format("old")}; {_MARK_MENTION.format("new")}; END""",
+        BEGIN {_mark("old")}; {_mark("new")}; END""",
     f"""CREATE TRIGGER rollup_correction_delete AFTER DELETE ON corrections
-        BEGIN {_MARK_MENTION.format("old")}; END""",
+        BEGIN {_mark("old")}; END""",
 ]
 
 # Members of complaint clusters per day of publication, kept by SQLite as members come and
 # go. A member erased with its mention is counted out before the mention goes: the cascade
 # that then deletes the member runs when the mention is already gone, and counts nothing.
-_IN = """INSERT INTO cluster_days (cluster_id, day, members)
-    SELECT {cluster}, {day}, 1 WHERE {day} IS NOT NULL
-    ON CONFLICT (cluster_id, day) DO UPDATE SET members = members + 1"""
+_IN = """UPDATE cluster_days SET members = members + 1 WHERE {clusters} AND day = {day};
+    INSERT INTO cluster_days (cluster_id, day, members)
+    SELECT c.cluster_id, {day}, 1 FROM ({members}) c WHERE {day} IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM cluster_days d WHERE d.cluster_id = c.cluster_id
+                    AND d.day = {day})"""
 _OUT = """UPDATE cluster_days SET members = members - 1 WHERE {clusters} AND day = {day};
     DELETE FROM cluster_days WHERE {clusters} AND day = {day} AND members <= 0"""
-_MEMBER_DAY = "(SELECT date(published_at) FROM mentions WHERE id = {}.mention_id)"
-_CLUSTERS_OF = ("cluster_id IN (SELECT cluster_id FROM cluster_members "
-                "WHERE mention_id = {}.id)")
+_CLUSTERS_OF = "SELECT cluster_id FROM cluster_members WHERE mention_id = {}.id"
 _CLUSTER_DAY_TRIGGERS = [
     f"""CREATE TRIGGER cluster_days_member_in AFTER INSERT ON cluster_members
-        BEGIN {_IN.format(cluster="new.cluster_id", day=_MEMBER_DAY.format("new"))}; END""",
+        BEGIN {_IN.format(clusters="cluster_id = new.cluster_id",
+                          members="SELECT new.cluster_id AS cluster_id",
+                          day=_DAY_OF_MENTION.format("new"))}; END""",
     f"""CREATE TRIGGER cluster_days_member_out AFTER DELETE ON cluster_members
         BEGIN {_OUT.format(clusters="cluster_id = old.cluster_id",
-                           day=_MEMBER_DAY.format("old"))}; END""",
+                           day=_DAY_OF_MENTION.format("old"))}; END""",
     f"""CREATE TRIGGER cluster_days_mention_out BEFORE DELETE ON mentions
-        BEGIN {_OUT.format(clusters=_CLUSTERS_OF.format("old"),
-                           day="date(old.published_at)")}; END""",
+        BEGIN {_OUT.format(clusters=f"cluster_id IN ({_CLUSTERS_OF.format('old')})",
+                           day=_DAY_OF.format("old"))}; END""",
     f"""CREATE TRIGGER cluster_days_mention_moved AFTER UPDATE OF published_at ON mentions
         WHEN date(old.published_at) IS NOT date(new.published_at)
-        BEGIN {_OUT.format(clusters=_CLUSTERS_OF.format("new"), day="date(old.published_at)")};
-        INSERT INTO cluster_days (cluster_id, day, members)
-            SELECT cluster_id, date(new.published_at), 1 FROM cluster_members
-            WHERE mention_id = new.id AND date(new.published_at) IS NOT NULL
-            ON CONFLICT (cluster_id, day) DO UPDATE SET members = members + 1; END""",
+        BEGIN {_OUT.format(clusters=f"cluster_id IN ({_CLUSTERS_OF.format('new')})",
+                           day=_DAY_OF.format("old"))};
+        {_IN.format(clusters=f"cluster_id IN ({_CLUSTERS_OF.format('new')})",
+                    members=_CLUSTERS_OF.format("new"), day=_DAY_OF.format("new"))}; END""",
 ]
 
 

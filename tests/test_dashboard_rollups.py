@@ -349,8 +349,10 @@ def test_changes_mark_their_days_and_figures_follow(db, catalogue):
     store.add_correction(db, first[0], "sentiment", "negative")
     assert stale_days(db) == [day_of(first[1])]
     assert_same(db, catalogue)
-    # a re-tag with other brands and touchpoints
-    write_mention_tags(db, first[0], [], _hits(rng), "t2")
+    # a re-tag with another sentiment (an upsert of the tag), brands and touchpoints
+    digest = db.execute("SELECT content_hash FROM mentions WHERE id = ?", [first[0]]).fetchone()[0]
+    write_mention_tags(db, first[0], [Tag(first[0], "sentiment", "positive", 0.7, "sentiment",
+                                          "t2", digest)], _hits(rng), "t2")
     # new posts
     for n in range(5):
         _post(db, rng, 1000 + n, when=(END - timedelta(days=n * 9)).isoformat())
@@ -398,6 +400,11 @@ def test_cluster_days_follow_members_and_erasures(db):
             "ON m.id = c.mention_id WHERE c.cluster_id = 'c1'")))
 
     assert dict(queries.cluster_days(db)["c1"]) == expected()
+    member = db.execute("SELECT mention_id FROM cluster_members LIMIT 1").fetchone()[0]
+    db.execute("UPDATE mentions SET published_at = '2026-01-02T10:00:00+00:00' WHERE id = ?",
+               [member])  # a post whose time was read wrong, then corrected
+    assert dict(queries.cluster_days(db)["c1"]) == expected()
+    assert queries.cluster_days(db)["c1"]["2026-01-02"] == 1
     author = db.execute("SELECT m.author_id FROM cluster_members c JOIN mentions m "
                         "ON m.id = c.mention_id LIMIT 1").fetchone()[0]
     source, handle = db.execute("SELECT source_id, handle FROM authors WHERE id = ?",
