@@ -377,7 +377,8 @@ def m009_rollups(db: Database) -> None:
 # Trigger bodies carry no ON CONFLICT clause: the conflict policy of the statement firing
 # the trigger (an upsert of a tag, an INSERT OR REPLACE) would override it.
 _MARK = """INSERT INTO rollup_stale_days (day) SELECT changed.day FROM (SELECT {} AS day) changed
-    WHERE changed.day IS NOT NULL AND changed.day NOT IN (SELECT day FROM rollup_stale_days)"""
+    WHERE changed.day IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM rollup_stale_days s WHERE s.day = changed.day)"""
 _DAY_OF = "date({}.published_at)"
 _DAY_OF_MENTION = "(SELECT date(published_at) FROM mentions WHERE id = {}.mention_id)"
 
