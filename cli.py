@@ -95,7 +95,7 @@ def analyze(
 ) -> None:
     """Find negative spikes (alerts), score advocates, and report social NPS, share of
     voice, customers at risk and unanswered community questions."""
-    from insights import report
+    from insights import daily, report
     from insights.analyze import analyze as run_analysis
 
     loaded = load_catalogue(catalogue)
@@ -107,6 +107,9 @@ def analyze(
                       f"alerts, {counts['alerts_updated']} updated; "
                       f"{counts['advocates']} advocates scored, "
                       f"{counts['clusters']} complaint clusters")
+        with console.status("storing the dashboard's daily figures"):
+            days = daily.refresh(database)
+        console.print(f"daily figures of {days} changed day(s) stored")
         _print_summary(report.summary(database, loaded, now))
 
 
@@ -114,9 +117,12 @@ def analyze(
 def run_app(
     db: DbOption = store.DEFAULT_DB_PATH,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
 ) -> None:
     """Start the dashboard on 127.0.0.1."""
-    env = {**os.environ, "OTKLIK_DB": str(Path(db).resolve())}
+    load_catalogue(catalogue)  # a broken catalogue stops here, with its error
+    env = {**os.environ, "OTKLIK_DB": str(Path(db).resolve()),
+           "OTKLIK_CATALOGUE": str(Path(catalogue).resolve())}
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
                "--server.address", "127.0.0.1", "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
@@ -160,7 +166,7 @@ def demo(
     console.print("stage times: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
     if serve_app:
         console.print("[bold]4/4 dashboard[/] (Ctrl-C stops it)")
-        run_app(db=db, port=app_port)
+        run_app(db=db, port=app_port, catalogue=DEFAULT_CATALOGUE)
 
 
 @app.command()

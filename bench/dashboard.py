@@ -1,23 +1,26 @@
-"""Dashboard speed on a large store: the reads and computations behind each page, cold (a
-fresh process, as after a restart or when the 5-minute cache has expired) and warm (the same
+"""Dashboard speed on a large store: what each page reads and computes, cold (a fresh
+process, as after a restart or when the 5-minute cache has expired) and warm (the same
 process again), and what a cached rerun costs (``st.cache_data`` hit: unpickling).
 
-    nice -n 19 .venv/bin/python bench/dashboard.py generate --db /tmp/otklik-bench/1m.db
-    nice -n 19 .venv/bin/python bench/dashboard.py run --db /tmp/otklik-bench/1m.db
+    nice -n 10 .venv/bin/python bench/dashboard.py generate --db /tmp/otklik-bench/1m.db
+    nice -n 10 .venv/bin/python bench/dashboard.py run --db /tmp/otklik-bench/1m.db
+    nice -n 10 .venv/bin/python bench/dashboard.py refresh --db /tmp/otklik-bench/1m.db
 
 ``generate`` writes a year of synthetic tagged mentions (default 1,000,000) in bulk with
 ``executemany`` on the store's own schema (opened and migrated by ``store.open_db``): ru / uk /
 en texts naming Volna and Telenova, their products and journey touchpoints, with hits and
 offsets, tags with evidence, the trigram full-text index, 8 sources, Zipf-distributed
 authors, threads with questions and answers, cross-posted copies, alerts, advocate scores,
-risk statuses, corrections, complaint clusters and crawl runs. A few minutes.
+risk statuses, corrections, complaint clusters and crawl runs; then it stores the daily
+roll-ups as ``otklik analyze`` does. A few minutes.
 
-``run`` times every page with the default filters (the last 28 days, compared with the 28
-before), each page in its own fresh process, and prints a table. The Complaints and Mentions
-rows use the read queries proposed for ``insights/queries.py`` (reference implementations in
-``tests/test_app.py``). Goal: every page under 1.5 s cold on 2 cores.
+``run`` times every page through the functions the page's cached ``load`` calls
+(``dashboard.views``), with the default filters (the last 28 days, compared with the 28
+before) and with a language filter, each run in its own fresh process, ``--repeat`` times;
+it prints the medians. ``refresh`` times storing the roll-ups again after the last two days
+changed, and with ``--full`` after every day changed. Goal: every page under 1.5 s cold on
+2 cores.
 """
-
 from __future__ import annotations
 
 import argparse
@@ -26,6 +29,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -34,10 +38,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
 import store  # noqa: E402
+from insights import daily  # noqa: E402
 from store.identity import author_id, fold_for_search, mention_id  # noqa: E402
+from store.rollups import stale_days  # noqa: E402
 
 END = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)
 DAYS = 365
@@ -229,8 +235,12 @@ def generate(path: Path, count: int, seed: int = 7) -> None:
     print(file=sys.stderr)
     _insights(db, rng, negatives, AdvocateScore, replace_advocate_scores, replace_clusters,
               set_risk_status, upsert_alert)
+    written = time.perf_counter() - started
+    began = time.perf_counter()
+    days = daily.refresh(db)
     db.close()
-    print(f"generated {count:,} mentions in {time.perf_counter() - started:.0f} s: {path} "
+    print(f"generated {count:,} mentions in {written:.0f} s, daily roll-ups of {days} days "
+          f"stored in {time.perf_counter() - began:.0f} s: {path} "
           f"({path.stat().st_size / 1e9:.2f} GB)")
 
 
@@ -259,12 +269,12 @@ def _insights(db, rng, negatives, AdvocateScore, replace_advocate_scores, replac
         store.add_correction(db, mention, "sentiment", "neutral", "bench")
     members = negatives[1000:]
     size = max(1, len(members) // 30)
+    groups = [members[k * size:(k + 1) * size] for k in range(30)]
     replace_clusters(db, [{
         "id": f"c{k:03d}", "label": f"complaint group {k}", "terms": [["роуминг", 0.4]],
-        "size": len(members[k * size:(k + 1) * size]), "details": {},
-        "members": [(m, rng.random(), i < 3)
-                    for i, m in enumerate(members[k * size:(k + 1) * size])]}
-        for k in range(30)])
+        "size": len(group), "details": _cluster_details(db, group),
+        "members": [(m, rng.random(), i < 3) for i, m in enumerate(group)]}
+        for k, group in enumerate(groups)])
     for source, _, _ in SOURCES:
         run = store.start_run(db, source)
         store.finish_run(db, run, "finished", {"otklik/stored/inserted": 120,
@@ -272,186 +282,99 @@ def _insights(db, rng, negatives, AdvocateScore, replace_advocate_scores, replac
                          ["layout changed"] if source == "vk-group" else [])
 
 
+def _cluster_details(db, members: list[str]) -> dict:
+    """What ``insights.complaints`` keeps with a cluster: its members' languages, and the
+    products and touchpoints they name most."""
+    ids = json.dumps(members)
+    languages = db.execute(
+        "SELECT coalesce(language, 'other'), count(*) FROM mentions "
+        "WHERE id IN (SELECT value FROM json_each(?)) GROUP BY 1 ORDER BY 2 DESC", [ids])
+    named = {kind: db.execute(
+        "SELECT key, count(*) FROM hits WHERE kind = ? AND mention_id IN "
+        "(SELECT value FROM json_each(?)) GROUP BY 1 ORDER BY 2 DESC LIMIT 5", [kind, ids])
+        .fetchall() for kind in ("product", "touchpoint")}
+    return {"languages": languages.fetchall(), "products": named["product"],
+            "touchpoints": named["touchpoint"]}
+
+
 # --- timing -----------------------------------------------------------------------------
 
 def _page_loads():
-    """Each page's reads and computations on first load with the default filters, through
-    the same functions the page calls (its cached ``load``), plus the sidebar's summary."""
+    """Each page's first load, through the functions its cached ``load`` calls with the
+    same arguments; the rows with a comma are what a page reads when a cell, a cluster or a
+    search is chosen (from the URL or a click)."""
     from dashboard import data, views
-    from dashboard.filters import default_filters, with_changes
 
     catalogue = data.read_catalogue()
 
-    def context(path):
+    def summary(path):
         with store.open_db(path) as db:
-            info = data.store_summary(db, catalogue)
-        return info, default_filters(info["choices"])
+            return data.store_summary(db, catalogue)
 
-    def rows(path, filters, since=None):
-        with store.open_db(path) as db:
-            return data.mentions_since(db, since or filters.since())
+    def page(function, *args, **kwargs):
+        def load(path, filters):
+            with store.open_db(path) as db:
+                return function(db, filters, *args, **kwargs)
+        return load
 
-    def language_of(path, needed):
-        if data.has_language_field() or not needed:
-            return data.language_getter(None)
-        with store.open_db(path) as db:
-            return data.language_getter(data.mention_languages(db))
-
-    def overview(path, filters):
-        loaded = rows(path, filters)
-        with store.open_db(path) as db:
-            return views.overview(db, loaded, filters, catalogue,
-                                  language_of(path, bool(filters.language)))
-
-    def overview_uk(path, filters):
-        return overview(path, with_changes(filters, language="uk"))
-
-    def journey(path, filters):
-        return views.journey(rows(path, filters), filters, catalogue, language_of(path, False))
-
-    def trends(path, filters):
-        loaded = rows(path, filters)
-        with store.open_db(path) as db:
-            return views.trends(db, loaded, filters, catalogue, language_of(path, False))
-
-    def at_risk(path, filters):
-        since = min(filters.since(), (filters.now - timedelta(days=30)).isoformat())
-        loaded = rows(path, filters, since)
-        with store.open_db(path) as db:
-            return views.at_risk(db, loaded, filters, catalogue)
-
-    def complaints(path, filters):
-        with store.open_db(path) as db:
-            page = views.complaints(db, rows(path, filters), filters)
-            if page["clusters"]:
-                page["posts"] = views.cluster_posts(db, page["clusters"][0]["id"])
-        return page
+    def journey_cell(path, filters):
+        cells = page(views.journey, catalogue)(path, filters)["cells"]
+        worst = max((c for c in cells if c["week"]), key=lambda c: c["negative"])
+        return page(views.journey_posts, catalogue, None, worst["touchpoint"],
+                    worst["week"])(path, filters)
 
     def advocates(path, filters):
-        loaded = rows(path, filters)
         with store.open_db(path) as db:
-            page = views.advocates(db, loaded, filters, catalogue, language_of(path, False), 1)
-            page["export"] = views.advocate_export(db, page["table"], catalogue, filters)
-        return page
+            shown = views.advocates(db, filters, catalogue, 1)
+            shown["export"] = views.advocate_export(db, shown["table"], catalogue, filters)
+            return shown
 
-    def questions(path, filters):
+    def cluster(path, filters):
         with store.open_db(path) as db:
-            return views.questions(db, filters, catalogue)
-
-    def mentions(path, filters):
-        loaded = rows(path, filters)
-        with store.open_db(path) as db:
-            return views.mentions(db, loaded, filters, language_of(path, False))
-
-    def mentions_search(path, filters):
-        loaded = rows(path, filters)
-        with store.open_db(path) as db:
-            return views.mentions(db, loaded, filters, language_of(path, False),
-                                  text="роуминг")
+            first = views.complaints(db, filters)[0]["id"]
+            return views.cluster_posts(db, first)
 
     def sources(path, filters):
         with store.open_db(path) as db:
             return views.sources(db)
 
-    return context, {
-        "Overview": overview, "Overview, language uk": overview_uk,
-        "Customer journey": journey, "Trends & alerts": trends, "Customers at risk": at_risk,
-        "Complaints": complaints, "Advocates": advocates, "Community questions": questions,
-        "Mentions (browse)": mentions, "Mentions (search)": mentions_search,
-        "Sources": sources}
+    return summary, {
+        "Overview": page(views.overview, catalogue),
+        "Customer journey": page(views.journey, catalogue),
+        "Journey, a cell's posts": journey_cell,
+        "Trends & alerts": page(views.trends, catalogue),
+        "Customers at risk": page(views.at_risk, catalogue),
+        "Complaints": page(views.complaints),
+        "Complaints, a cluster": cluster,
+        "Advocates": advocates,
+        "Community questions": page(views.questions, catalogue),
+        "Mentions": page(views.mentions),
+        "Mentions, search": page(views.mentions, text="списали деньги"),
+        "Mentions, touchpoint": page(views.mentions, touchpoint="delivery",
+                                     sentiment="negative"),
+        "Sources": sources,
+    }
 
 
-# The changes the report proposes for files the dashboard does not own, to measure them:
-PROPOSED_SQL = [
-    "CREATE INDEX IF NOT EXISTS hits_mention_kind_key ON hits (mention_id, kind, key)",
-    "ANALYZE",
-]
+FILTER_SETS = {"default": {}, "lang uk": {"language": "uk"}}
 
 
-def proposed_brand_mentions(db, since=None):
-    """``insights.mention_facts.brand_mentions`` with its hits read only for the mentions
-    of the window (today it reads every hit of the store)."""
-    from insights.mention_facts import EFFECTIVE_SENTIMENT, _per_brand
-
-    where = "WHERE m.published_at >= ?" if since else ""
-    params = [since] if since else []
-    rows = db.execute(
-        f"""SELECT m.id, m.author_id, m.source_id,
-                   m.source_id || ':' || coalesce(m.thread_id, m.id), m.published_at,
-                   {EFFECTIVE_SENTIMENT}, coalesce(m.likes, 0), coalesce(m.replies, 0),
-                   coalesce(m.views, 0), m.duplicate_of IS NOT NULL,
-                   m.text LIKE '%http%' OR m.text LIKE '%www.%', m.url, m.text
-            FROM mentions m {where} ORDER BY m.published_at, m.seq""", params).fetchall()
-    hits: dict[str, list] = {}
-    # CROSS JOIN keeps the window's mentions as the outer loop (a plain JOIN with ORDER BY
-    # h.mention_id makes SQLite scan every hit in index order).
-    for mention, kind, key, sentiment, extra in db.execute(
-            f"""SELECT h.mention_id, h.kind, h.key, h.sentiment, h.extra
-                FROM mentions m CROSS JOIN hits h ON h.mention_id = m.id {where}
-                ORDER BY m.published_at, m.seq, h.start, h.id"""
-            if since else """SELECT h.mention_id, h.kind, h.key, h.sentiment, h.extra FROM hits h
-                             ORDER BY h.mention_id, h.start, h.id""", params):
-        hits.setdefault(mention, []).append((kind, key, sentiment, extra))
-    return [item for row in rows for item in _per_brand(row, hits.get(row[0], []))]
-
-
-def proposed_thread_posts(db, since=None):
-    """``insights.questions.thread_posts`` for the posts published since ``since``."""
-    from insights.questions import ThreadPost
-
-    where, params = ("AND m.published_at >= ?", [since]) if since else ("", [])
-    rows = db.execute(
-        f"""SELECT m.id, m.source_id || ':' || coalesce(m.thread_id, m.id), a.handle,
-                  m.published_at,
-                  EXISTS (SELECT 1 FROM hits h WHERE h.mention_id = m.id AND h.kind = 'intent'
-                          AND h.key = 'question'), m.url, m.text
-           FROM mentions m LEFT JOIN authors a ON a.id = m.author_id
-           WHERE m.published_at IS NOT NULL {where} ORDER BY m.published_at, m.seq""",
-        params).fetchall()
-    return [ThreadPost(*row[:4], bool(row[4]), row[5], row[6]) for row in rows]
-
-
-def apply_proposed_sql(path: str) -> float:
-    began = time.perf_counter()
-    with store.open_db(path) as db:
-        for statement in PROPOSED_SQL:
-            db.execute(statement)
-    return time.perf_counter() - began
-
-
-def _install_proposed_functions(since: str) -> None:
-    from dashboard import data, views
-
-    data.brand_mentions = proposed_brand_mentions
-    views.thread_posts = lambda db: proposed_thread_posts(db, since)
-
-
-def _install_proposed_queries() -> None:
-    import test_app
-
-    from insights import queries
-
-    for name in ("mention_evidence", "complaint_clusters", "cluster_members"):
-        if not hasattr(queries, name):
-            setattr(queries, name, getattr(test_app, name))
-
-
-def time_page(path: str, name: str, proposed: bool = False) -> dict:
+def time_page(path: str, name: str, filter_set: str) -> dict:
     """In this (fresh) process: the sidebar summary, the page cold, again warm, and a
-    ``st.cache_data`` hit; with ``proposed``, through the proposed read functions."""
+    ``st.cache_data`` hit."""
     import logging
 
     import streamlit as st
 
+    from dashboard.filters import default_filters, with_changes
+
     logging.getLogger("streamlit").setLevel(logging.ERROR)
-    _install_proposed_queries()
-    context, pages = _page_loads()
+    summary, pages = _page_loads()
     load = pages[name]
     began = time.perf_counter()
-    _, filters = context(path)
-    summary = time.perf_counter() - began
-    if proposed:
-        _install_proposed_functions(filters.since(with_previous=False))
+    choices = summary(path)["choices"]
+    sidebar = time.perf_counter() - began
+    filters = with_changes(default_filters(choices), **FILTER_SETS[filter_set])
     began = time.perf_counter()
     load(path, filters)
     cold = time.perf_counter() - began
@@ -463,149 +386,87 @@ def time_page(path: str, name: str, proposed: bool = False) -> dict:
     began = time.perf_counter()
     cached(path, filters)
     hit = time.perf_counter() - began
-    return {"page": name, "summary_s": summary, "cold_s": cold, "warm_s": warm,
-            "cached_s": hit, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            / 1024}
+    return {"page": name, "filters": filter_set, "sidebar_s": sidebar, "cold_s": cold,
+            "warm_s": warm, "cached_s": hit,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def run(path: Path, only: list[str] | None, timeout: int = 300, proposed: bool = False) -> None:
+def _mark_latest_days(db, days: int | None) -> None:
+    """Mark the ``days`` latest days with roll-ups (every day: None) as changed, as a day's
+    crawl and tagging (or a re-tag of everything) would."""
+    with db.atomic():
+        db.execute("""INSERT OR IGNORE INTO rollup_stale_days (day)
+                      SELECT DISTINCT date(published_at) FROM mentions
+                      WHERE published_at >= (SELECT coalesce(min(day), '0000') FROM (
+                          SELECT day FROM brand_days GROUP BY day ORDER BY day DESC
+                          LIMIT ?))""", [-1 if days is None else days])
+
+
+def run(path: Path, only: list[str] | None, repeat: int = 3, timeout: int = 300,
+        stale: int = 0) -> None:
+    """Time every page ``repeat`` times each with each filter set, a fresh process per run
+    (pages interleaved, so a background load spreads over all); print the medians. With
+    ``stale``, the latest days are first marked changed (computed on the fly by the pages)
+    and stored again at the end."""
     if not path.exists():
         raise SystemExit(f"no database at {path}; run `generate` first")
-    if proposed:
-        took = apply_proposed_sql(str(path))
-        print(f"applied {'; '.join(PROPOSED_SQL)} in {took:.0f} s", file=sys.stderr)
     _, pages = _page_loads()
     with store.open_db(path) as db:
         count = store.count_mentions(db)
-    results = []
-    for name in pages:
-        if only and name not in only:
-            continue
-        try:
-            command = [sys.executable, __file__, "page", name, "--db", str(path)]
-            output = subprocess.run(command + (["--proposed"] if proposed else []),
-                                    capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            results.append({"page": name, "timeout": timeout})
-            print(f"{name}: over {timeout} s", file=sys.stderr)
-            continue
-        if output.returncode:
-            raise SystemExit(f"{name} failed:\n{output.stderr[-3000:]}")
-        results.append(json.loads(output.stdout.strip().splitlines()[-1]))
-        print(f"{name}: {results[-1]['cold_s']:.2f} s cold", file=sys.stderr)
-    print(f"\nDashboard pages on {count:,} mentions ({path.stat().st_size / 1e9:.2f} GB), "
-          f"{os.cpu_count()} cores, default filters (28 days + 28 before); one fresh process "
-          f"per page" + ("; WITH the proposed index, ANALYZE and read functions" if proposed
-                         else "; the store as it is"))
-    print(f"{'page':<24} {'cold s':>8} {'warm s':>8} {'cached s':>9} {'+sidebar s':>10} "
-          f"{'peak MB':>8}  goal {GOAL_S} s")
-    for r in results:
-        if "timeout" in r:
-            print(f"{r['page']:<24} {'> ' + str(r['timeout']):>8} {'–':>8} {'–':>9} {'–':>10} "
-                  f"{'–':>8}  SLOW (stopped)")
-            continue
-        verdict = "ok" if r["cold_s"] + r["summary_s"] < GOAL_S else "SLOW"
-        print(f"{r['page']:<24} {r['cold_s']:>8.2f} {r['warm_s']:>8.2f} {r['cached_s']:>9.3f} "
-              f"{r['summary_s']:>10.2f} {r['peak_rss_mb']:>8.0f}  {verdict}")
+        if stale:
+            _mark_latest_days(db, stale)
+        changed = len(stale_days(db))
+    names = [name for name in pages if not only or name in only]
+    runs: dict[tuple[str, str], list[dict]] = {}
+    for attempt in range(repeat):
+        for name in names:
+            for filter_set in FILTER_SETS:
+                command = [sys.executable, __file__, "page", name, "--db", str(path),
+                           "--filters", filter_set]
+                try:
+                    output = subprocess.run(command, capture_output=True, text=True,
+                                            timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    raise SystemExit(f"{name} ({filter_set}) took over {timeout} s") from None
+                if output.returncode:
+                    raise SystemExit(f"{name} failed:\n{output.stderr[-3000:]}")
+                result = json.loads(output.stdout.strip().splitlines()[-1])
+                runs.setdefault((name, filter_set), []).append(result)
+                print(f"run {attempt + 1}/{repeat} {name} ({filter_set}): "
+                      f"{result['cold_s']:.2f} s cold", file=sys.stderr)
+    print(f"\nDashboard pages on {count:,} mentions ({path.stat().st_size / 1e9:.2f} GB, "
+          f"{changed} days changed since their roll-ups were stored), {os.cpu_count()} cores; "
+          f"last 28 days + 28 before; "
+          f"median of {repeat} runs, each in a fresh process")
+    print(f"{'page':<26} {'filters':<8} {'cold s':>7} {'(min–max)':>12} {'warm s':>7} "
+          f"{'cached s':>8} {'sidebar s':>9} {'peak MB':>7}  goal {GOAL_S} s cold + sidebar")
+    for (name, filter_set), results in runs.items():
+        def median(key, results=results):
+            return statistics.median(r[key] for r in results)
+        colds = [r["cold_s"] for r in results]
+        verdict = "ok" if median("cold_s") + median("sidebar_s") < GOAL_S else "SLOW"
+        print(f"{name:<26} {filter_set:<8} {median('cold_s'):>7.2f} "
+              f"{f'{min(colds):.2f}–{max(colds):.2f}':>12} {median('warm_s'):>7.2f} "
+              f"{median('cached_s'):>8.3f} {median('sidebar_s'):>9.2f} "
+              f"{median('peak_rss_mb'):>7.0f}  {verdict}")
     print("cold: first call in a fresh process (SQLite cache empty, OS file cache as it is); "
-          "warm: second call; cached: st.cache_data hit; +sidebar: the filters' summary, "
+          "warm: second call; cached: st.cache_data hit; sidebar: the filters' choices, "
           "read once per session and cached.")
-
-
-# --- the proposed pre-aggregated daily table ---------------------------------------------
-
-DAILY_SCHEMA = """
-CREATE TABLE IF NOT EXISTS brand_days (
-    day TEXT NOT NULL,                    -- UTC day of publication, YYYY-MM-DD
-    brand TEXT NOT NULL,
-    product TEXT NOT NULL DEFAULT '',     -- '' when no product is named
-    touchpoint TEXT NOT NULL DEFAULT '',  -- '' on the brand row; else one row per touchpoint
-    source_id TEXT NOT NULL,
-    language TEXT NOT NULL DEFAULT '',
-    mentions INTEGER NOT NULL,
-    negative INTEGER NOT NULL,
-    neutral INTEGER NOT NULL,
-    positive INTEGER NOT NULL,
-    PRIMARY KEY (day, brand, product, touchpoint, source_id, language)
-) WITHOUT ROWID"""
-DAILY_REFRESH = """
-WITH per_brand AS (
-    SELECT h.mention_id,
-           CASE WHEN h.kind = 'product' THEN json_extract(h.extra, '$.brand') ELSE h.key END
-               AS brand,
-           coalesce(min(CASE WHEN h.kind = 'product' THEN h.key END), '') AS product,
-           CASE WHEN sum(h.sentiment = 'negative') THEN 'negative'
-                WHEN sum(h.sentiment = 'positive') THEN 'positive'
-                WHEN sum(h.sentiment = 'neutral') THEN 'neutral' END AS stance
-    FROM hits h WHERE h.kind IN ('brand', 'competitor', 'product')
-      AND h.mention_id IN (SELECT id FROM mentions WHERE published_at >= :since)
-    GROUP BY h.mention_id, 2
-), rows AS (
-    SELECT substr(m.published_at, 1, 10) AS day, b.brand, b.product, '' AS touchpoint,
-           m.source_id, coalesce(m.language, '') AS language, b.stance
-    FROM per_brand b JOIN mentions m ON m.id = b.mention_id
-    WHERE m.duplicate_of IS NULL AND m.published_at >= :since
-    UNION ALL
-    SELECT substr(m.published_at, 1, 10), b.brand, b.product, t.key, m.source_id,
-           coalesce(m.language, ''), t.sentiment
-    FROM per_brand b JOIN mentions m ON m.id = b.mention_id
-    JOIN hits t ON t.mention_id = b.mention_id AND t.kind = 'touchpoint'
-    WHERE m.duplicate_of IS NULL AND m.published_at >= :since
-)
-INSERT OR REPLACE INTO brand_days
-SELECT day, brand, product, touchpoint, source_id, language, count(*),
-       sum(stance = 'negative'), sum(stance = 'neutral'), sum(stance = 'positive')
-FROM rows GROUP BY day, brand, product, touchpoint, source_id, language"""
-DAILY_QUERIES = {  # what the pages would read from it (default filters, all sources)
-    "Overview KPIs + daily series (56 days)": """
-        SELECT day, brand, sum(mentions), sum(negative), sum(positive) FROM brand_days
-        WHERE day BETWEEN :first AND :end AND touchpoint = '' GROUP BY day, brand""",
-    "Overview, language uk": """
-        SELECT day, brand, sum(mentions), sum(negative), sum(positive) FROM brand_days
-        WHERE day BETWEEN :first AND :end AND touchpoint = '' AND language = 'uk'
-        GROUP BY day, brand""",
-    "Journey heatmap (touchpoint x week)": """
-        SELECT touchpoint, date(day, 'weekday 1', '-7 days') AS week, sum(mentions),
-               sum(negative) FROM brand_days
-        WHERE day BETWEEN :start AND :end AND touchpoint != '' AND brand = 'volna'
-        GROUP BY touchpoint, week""",
-    "Trends (product x touchpoint x day)": """
-        SELECT product, touchpoint, day, sum(negative), sum(mentions) FROM brand_days
-        WHERE day BETWEEN :first AND :end AND brand = 'volna' GROUP BY product, touchpoint, day""",
-}
-
-
-def daily(path: Path) -> None:
-    """Build the proposed ``brand_days`` table for the whole store and time what the
-    Overview, Journey and Trends pages would read from it, cold (fresh connection)."""
-    from dashboard import data
-    from dashboard.filters import default_filters
-
-    with store.open_db(path) as db:
-        filters = default_filters(data.store_summary(db, data.read_catalogue())["choices"])
-        began = time.perf_counter()
-        with db.atomic():
-            db.execute(DAILY_SCHEMA)
-            db.execute("DELETE FROM brand_days")
-            db.execute(DAILY_REFRESH, {"since": "0000"})
-        full = time.perf_counter() - began
-        rows = db.execute("SELECT count(*) FROM brand_days").fetchone()[0]
-        began = time.perf_counter()
-        with db.atomic():  # the nightly/after-tagging refresh of the last two days
-            since = (filters.end - timedelta(days=1)).isoformat()
-            db.execute("DELETE FROM brand_days WHERE day >= ?", [since])
-            db.execute(DAILY_REFRESH, {"since": since})
-        recent = time.perf_counter() - began
-    print(f"brand_days: {rows:,} rows; full build {full:.1f} s; refresh of the last 2 days "
-          f"{recent:.2f} s")
-    params = {"first": filters.previous[0].isoformat(), "start": filters.start.isoformat(),
-              "end": filters.end.isoformat()}
-    for name, sql in DAILY_QUERIES.items():
+    if stale:
         with store.open_db(path) as db:
-            began = time.perf_counter()
-            count = len(db.execute(sql, params).fetchall())
-            took = time.perf_counter() - began
-        print(f"{name:<40} {took:>7.3f} s  ({count} groups)")
+            daily.refresh(db)
+
+
+def refresh(path: Path, full: bool) -> None:
+    """Time storing the roll-ups again after the last two days changed (as after a day's
+    crawl and tagging), or after every day changed (``--full``: a re-tag of everything)."""
+    with store.open_db(path) as db:
+        _mark_latest_days(db, None if full else 2)
+        began = time.perf_counter()
+        days = daily.refresh(db)
+        took = time.perf_counter() - began
+    print(f"stored the roll-ups of {days} day(s) in {took:.1f} s "
+          f"({took / max(days, 1):.2f} s a day, statistics included)")
 
 
 def main() -> None:
@@ -618,27 +479,28 @@ def main() -> None:
     timing = commands.add_parser("run", help="time every page, print the table")
     timing.add_argument("--db", type=Path, required=True)
     timing.add_argument("--page", action="append", help="only this page (repeatable)")
+    timing.add_argument("--repeat", type=int, default=3, help="runs per page and filters")
     timing.add_argument("--timeout", type=int, default=300,
-                        help="stop a page after this many seconds")
-    timing.add_argument("--proposed", action="store_true",
-                        help="first add the proposed index and ANALYZE to the database, and "
-                             "read through the proposed functions")
-    day_table = commands.add_parser("daily", help="build the proposed brand_days table and "
-                                    "time the page reads on it")
-    day_table.add_argument("--db", type=Path, required=True)
+                        help="give up when one run takes longer (seconds)")
+    timing.add_argument("--stale", type=int, default=0,
+                        help="first mark this many latest days changed since the last "
+                             "refresh (stored again at the end)")
+    again = commands.add_parser("refresh", help="time storing the roll-ups of changed days")
+    again.add_argument("--db", type=Path, required=True)
+    again.add_argument("--full", action="store_true", help="every day changed")
     one = commands.add_parser("page", help="(internal) time one page in this process")
     one.add_argument("name")
     one.add_argument("--db", type=Path, required=True)
-    one.add_argument("--proposed", action="store_true")
+    one.add_argument("--filters", choices=FILTER_SETS, default="default")
     args = parser.parse_args()
     if args.command == "generate":
         generate(args.db, args.mentions, args.seed)
-    elif args.command == "daily":
-        daily(args.db)
+    elif args.command == "refresh":
+        refresh(args.db, args.full)
     elif args.command == "run":
-        run(args.db, args.page, args.timeout, args.proposed)
+        run(args.db, args.page, args.repeat, args.timeout, args.stale)
     else:
-        print(json.dumps(time_page(str(args.db), args.name, args.proposed)))
+        print(json.dumps(time_page(str(args.db), args.name, args.filters)))
 
 
 if __name__ == "__main__":

@@ -1,68 +1,33 @@
-"""Numbers the dashboard pages show, computed from ``BrandMention`` rows (one per mention and
-brand it names, see ``insights.mention_facts``). Pure: lists and dicts in, lists and dicts
-out; no streamlit, no SQL."""
+"""Numbers the dashboard pages show, computed from the sums of the daily roll-ups
+(``insights.daily.Window.totals``: a key tuple of the grouped columns → the table's
+measures) and, for lists of posts, from ``BrandMention`` rows. Pure: no streamlit, no SQL."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dashboard.filters import Filters, day_of
-from insights.advocate_facts import author_stances
-from insights.alerts import slices_of
 from insights.mention_facts import BrandMention
-from insights.nps import social_nps
-from insights.voice import share_of_voice
+from insights.nps import AuthorStance, social_nps
+from insights.rollups import counts_once
 
 SENTIMENTS = ("negative", "neutral", "positive")
-LanguageOf = Callable[[BrandMention], str | None]
+Totals = dict[tuple, list[int]]
 
 
-def no_language(_: BrandMention) -> str | None:
-    return None
+def period_days(filters: Filters) -> list[str]:
+    """Every day of the period, oldest first."""
+    return [(filters.start + timedelta(days=i)).isoformat() for i in range(filters.days)]
 
 
-def apply_filters(mentions: Iterable[BrandMention], filters: Filters,
-                  language_of: LanguageOf = no_language, *, brand: bool = True,
-                  previous: bool = True) -> list[BrandMention]:
-    """Rows inside the period (and the previous one, for changes) matching the source,
-    language and (unless ``brand`` is False, for share of voice) brand filters.
-    Cross-posted copies are left out: each post counts once."""
-    first = (filters.previous[0] if previous else filters.start).isoformat()
-    last = filters.end.isoformat()
-    out = []
-    for m in mentions:
-        day = day_of(m.published_at)
-        if day is None or not first <= day <= last or m.duplicate:
-            continue
-        if filters.source and m.source_id != filters.source:
-            continue
-        if brand and filters.brand and m.brand != filters.brand:
-            continue
-        if filters.language and language_of(m) != filters.language:
-            continue
-        out.append(m)
-    return out
-
-
-def split_periods(mentions: Iterable[BrandMention], filters: Filters
-                  ) -> tuple[list[BrandMention], list[BrandMention]]:
-    """Rows of the period and rows of the previous period of the same length."""
-    current, previous = [], []
-    for m in mentions:
-        if filters.contains(m.published_at):
-            current.append(m)
-        elif filters.in_previous(m.published_at):
-            previous.append(m)
-    return current, previous
-
-
-def scope(mentions: Iterable[BrandMention], brands: Iterable[str]) -> list[BrandMention]:
-    wanted = set(brands)
-    return [m for m in mentions if m.brand in wanted]
+def bounds(filters: Filters, previous: bool = False) -> tuple[str, str]:
+    """The first and last day of the period (or of the previous one)."""
+    first, last = filters.previous if previous else (filters.start, filters.end)
+    return first.isoformat(), last.isoformat()
 
 
 # --- KPIs -------------------------------------------------------------------------------
@@ -116,89 +81,104 @@ def format_change(kpi: Kpi) -> str | None:
     return f"{text} ({relative:+.1f}%)" if relative is not None else text
 
 
-def unique_mentions(rows: Iterable[BrandMention]) -> int:
-    return len({m.mention_id for m in rows})
+def brand_sums(totals: Totals, chosen: Iterable[str], first: str, last: str) -> dict:
+    """Sums over the days ``first``–``last`` of ``brand_days`` totals keyed ``(day, brand,
+    brands)``, for the chosen brands: ``posts`` (each post once), ``mentions`` (brand rows)
+    and the rows by stance toward the brand."""
+    chosen = list(chosen)
+    wanted = set(chosen)
+    out = dict.fromkeys(("posts", "mentions", "negative", "neutral", "positive"), 0)
+    for (day, brand, brands), (mentions, negative, neutral, positive) in totals.items():
+        if brand not in wanted or not first <= day <= last:
+            continue
+        out["mentions"] += mentions
+        out["negative"] += negative
+        out["neutral"] += neutral
+        out["positive"] += positive
+        if counts_once(brand, brands, chosen):
+            out["posts"] += mentions
+    return out
 
 
-def negative_share(rows: list[BrandMention]) -> float | None:
-    """% of brand mentions whose stance toward the brand is negative."""
-    if not rows:
-        return None
-    return round(100.0 * sum(m.stance == "negative" for m in rows) / len(rows), 1)
+def percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
 
 
-def net_sentiment(rows: list[BrandMention]) -> float | None:
-    """(positive − negative) / mentions, in points from −100 to 100."""
-    if not rows:
-        return None
-    positive = sum(m.stance == "positive" for m in rows)
-    negative = sum(m.stance == "negative" for m in rows)
-    return round(100.0 * (positive - negative) / len(rows), 1)
+def author_stance(author: str, brand: str, sums: list[int]) -> AuthorStance:
+    """An author's stance toward a brand from their ``author_days`` sums (rows, positive,
+    negative, recommendations, switches away)."""
+    posts, positive, negative, recommended, churned = sums
+    return AuthorStance(author, brand, ("positive",) * positive + ("negative",) * negative
+                        + ("neutral",) * (posts - positive - negative),
+                        recommended=recommended > 0, churned=churned > 0)
 
 
-def nps(rows: list[BrandMention], brands: Iterable[str]) -> float | None:
-    """Social NPS over the authors of ``rows``, each author counted once per brand."""
-    stances = [stance for brand in brands for stance in author_stances(rows, brand)]
-    return social_nps(stances).nps
+def nps(authors: Totals) -> float | None:
+    """Social NPS over ``author_days`` totals keyed ``(brand, author_id)``: each author
+    counted once per brand."""
+    return social_nps([author_stance(author, brand, sums)
+                       for (brand, author), sums in authors.items()]).nps
 
 
-def voice_share(rows: list[BrandMention], brands: list[str], chosen: Iterable[str],
+def voice_share(totals: Totals, brands: Iterable[str], chosen: Iterable[str],
                 filters: Filters) -> tuple[float | None, float | None]:
-    """Share of voice (%) of the chosen brands among ``brands`` in the period and before."""
-    if not rows:
+    """Share of voice (%) of the chosen brands among ``brands`` (brand rows) in the period
+    and in the previous one; None for both when no brand is named at all."""
+    if not any(sums[0] for sums in totals.values()):
         return None, None
-    voices = share_of_voice(rows, brands, filters.now, filters.days)
-    chosen = set(chosen)
-    current = sum(v.mentions for v in voices if v.brand in chosen)
-    total = sum(v.mentions for v in voices)
-    before = sum(v.previous_mentions for v in voices if v.brand in chosen)
-    total_before = sum(v.previous_mentions for v in voices)
-    return (round(100.0 * current / total, 1) if total else None,
-            round(100.0 * before / total_before, 1) if total_before else None)
+    shares = []
+    for first, last in (bounds(filters), bounds(filters, previous=True)):
+        total = brand_sums(totals, brands, first, last)["mentions"]
+        shares.append(percent(brand_sums(totals, chosen, first, last)["mentions"], total))
+    return shares[0], shares[1]
 
 
-def overview_kpis(rows: list[BrandMention], all_brands_rows: list[BrandMention],
-                  filters: Filters, own_brands: list[str], all_brands: list[str]) -> list[Kpi]:
-    """Mentions, negative share, net sentiment, social NPS and share of voice for the brand
-    of the filters (or all own brands), each with its previous-period value.
+def overview_kpis(totals: Totals, authors_now: Totals, authors_before: Totals,
+                  filters: Filters, chosen: list[str], all_brands: list[str]) -> list[Kpi]:
+    """Mentions, negative share, net sentiment, social NPS and share of voice of the chosen
+    brands, each with its previous-period value.
 
-    ``rows`` are filtered by brand; ``all_brands_rows`` are not (share of voice needs the
-    competitors)."""
-    chosen = [filters.brand] if filters.brand else list(own_brands)
-    current, previous = split_periods(scope(rows, chosen), filters)
-    share, share_before = voice_share(all_brands_rows, all_brands, chosen, filters)
+    ``totals``: ``brand_days`` by ``(day, brand, brands)`` over both periods, every brand
+    (share of voice needs the competitors); ``authors_*``: ``author_days`` of the chosen
+    brands by ``(brand, author_id)`` in each period."""
+    now = brand_sums(totals, chosen, *bounds(filters))
+    before = brand_sums(totals, chosen, *bounds(filters, previous=True))
+    share, share_before = voice_share(totals, all_brands, chosen, filters)
+
+    def net(sums: dict) -> float | None:
+        return percent(sums["positive"] - sums["negative"], sums["mentions"])
+
     return [
-        Kpi("Mentions", unique_mentions(current), unique_mentions(previous),
+        Kpi("Mentions", now["posts"], before["posts"],
             help="Posts naming the brand in the period (cross-posted copies counted once)."),
-        Kpi("Negative share", negative_share(current), negative_share(previous), "%",
-            higher_is_better=False,
+        Kpi("Negative share", percent(now["negative"], now["mentions"]),
+            percent(before["negative"], before["mentions"]), "%", higher_is_better=False,
             help="Share of brand mentions whose sentences about the brand are negative."),
-        Kpi("Net sentiment", net_sentiment(current), net_sentiment(previous), "pts",
+        Kpi("Net sentiment", net(now), net(before), "pts",
             help="(positive − negative) / mentions × 100."),
-        Kpi("Social NPS", nps(current, chosen), nps(previous, chosen), "pts",
+        Kpi("Social NPS", nps(authors_now), nps(authors_before), "pts",
             help="% promoters − % detractors among authors, from their stance in posts."),
         Kpi("Share of voice", share, share_before, "%",
             help="Mentions of the brand among mentions of all catalogue brands."),
     ]
 
 
-def daily_sentiment(rows: Iterable[BrandMention], filters: Filters) -> list[dict]:
-    """Mentions per day and stance in the period: ``{day, sentiment, mentions}`` rows, every
-    day of the period present (zeros included) so the chart shows quiet days."""
+def daily_sentiment(totals: Totals, filters: Filters, chosen: Iterable[str]) -> list[dict]:
+    """Brand mentions per day and stance in the period: ``{day, sentiment, mentions}`` rows,
+    every day of the period present (zeros included) so the chart shows quiet days;
+    ``untagged`` only when some mention has no stance."""
     counts: Counter = Counter()
-    seen = set()
-    for m in rows:
-        if not filters.contains(m.published_at) or (m.mention_id, m.brand) in seen:
-            continue
-        seen.add((m.mention_id, m.brand))
-        counts[(day_of(m.published_at), m.stance or "untagged")] += 1
-    labels = [*SENTIMENTS, *sorted({s for _, s in counts} - set(SENTIMENTS))]
-    out = []
-    for offset in range(filters.days):
-        day = (filters.start + timedelta(days=offset)).isoformat()
-        out += [{"day": day, "sentiment": label, "mentions": counts[(day, label)]}
-                for label in labels]
-    return out
+    wanted = set(chosen)
+    for (day, brand, _), (mentions, negative, neutral, positive) in totals.items():
+        if brand in wanted and filters.contains(day):
+            counts[(day, "negative")] += negative
+            counts[(day, "neutral")] += neutral
+            counts[(day, "positive")] += positive
+            counts[(day, "untagged")] += mentions - negative - neutral - positive
+    labels = [*SENTIMENTS, *(["untagged"] if any(
+        n for (_, label), n in counts.items() if label == "untagged") else [])]
+    return [{"day": day, "sentiment": label, "mentions": counts[(day, label)]}
+            for day in period_days(filters) for label in labels]
 
 
 # --- customer journey ---------------------------------------------------------------------
@@ -209,28 +189,33 @@ def week_of(day: str | date) -> str:
     return (value - timedelta(days=value.weekday())).isoformat()
 
 
-def journey_cells(rows: Iterable[BrandMention], touchpoints: Iterable[str] = ()) -> list[dict]:
-    """Touchpoint × week: ``{touchpoint, week, mentions, negative, negative_share}``. A post
-    counts once per touchpoint it names; it is negative there when the sentence naming the
-    touchpoint is. Touchpoints of the catalogue with no post are listed too (empty weeks
-    are simply absent)."""
-    cells: dict[tuple[str, str], dict[str, bool]] = defaultdict(dict)
-    for m in rows:
-        day = day_of(m.published_at)
-        if day is None:
-            continue
-        for touchpoint, stance in dict(m.touchpoints).items():
-            posts = cells[(touchpoint, week_of(day))]
-            posts[m.mention_id] = posts.get(m.mention_id, False) or stance == "negative"
-    out = []
-    for (touchpoint, week), posts in sorted(cells.items()):
-        negative = sum(posts.values())
-        out.append({"touchpoint": touchpoint, "week": week, "mentions": len(posts),
-                    "negative": negative,
-                    "negative_share": round(100.0 * negative / len(posts), 1)})
+def journey_cells(totals: Totals, chosen: list[str], product: str | None = None,
+                  touchpoints: Iterable[str] = ()) -> list[dict]:
+    """Touchpoint × week from ``touchpoint_days`` totals keyed ``(day, touchpoint, brand,
+    brands)`` of the chosen brands (and product): ``{touchpoint, week, mentions, negative,
+    negative_share}``. A post counts once per touchpoint it names; it is negative there
+    when the sentence naming the touchpoint is. Touchpoints of the catalogue with no post
+    are listed too (empty weeks are simply absent)."""
+    cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for (day, touchpoint, brand, brands), (mentions, negative) in totals.items():
+        if brand in chosen and (product or counts_once(brand, brands, chosen)):
+            cell = cells[(touchpoint, week_of(day))]
+            cell[0] += mentions
+            cell[1] += negative
+    out = [{"touchpoint": touchpoint, "week": week, "mentions": mentions,
+            "negative": negative, "negative_share": percent(negative, mentions)}
+           for (touchpoint, week), (mentions, negative) in sorted(cells.items())]
     named = {cell["touchpoint"] for cell in out}
     return out + [{"touchpoint": t, "week": None, "mentions": 0, "negative": 0,
                    "negative_share": None} for t in touchpoints if t not in named]
+
+
+def post_count(totals: Totals, chosen: list[str] | None, product: str | None = None) -> int:
+    """Posts behind totals keyed ``(…, brand, brands)`` (any table), each post once: of the
+    chosen brands (None: any brand); with a product, its rows are one per post already."""
+    return sum(sums[0] for key, sums in totals.items()
+               if (chosen is None or key[-2] in chosen)
+               and (product or counts_once(key[-2], key[-1], chosen)))
 
 
 def hurting(cells: list[dict], week: str | None = None, limit: int = 5) -> list[dict]:
@@ -264,6 +249,17 @@ def cell_posts(rows: Iterable[BrandMention], touchpoint: str, week: str) -> list
     return [m for negative, m in sorted(ordered, key=lambda item: not item[0])]
 
 
+def cell_rows(rows: Iterable[BrandMention], filters: Filters, chosen: list[str],
+              product: str | None = None) -> list[BrandMention]:
+    """Rows of the period passing the filters (source, language; cross-posted copies left
+    out) of the chosen brands and product."""
+    wanted = set(chosen)
+    return [m for m in rows if filters.contains(m.published_at) and not m.duplicate
+            and m.brand in wanted and (not product or m.product == product)
+            and (not filters.source or m.source_id == filters.source)
+            and (not filters.language or m.language == filters.language)]
+
+
 # --- negative trends ------------------------------------------------------------------------
 
 def slice_key(brand: str, product: str | None = None, touchpoint: str | None = None) -> str:
@@ -271,48 +267,66 @@ def slice_key(brand: str, product: str | None = None, touchpoint: str | None = N
     return f"{brand}/{product or '*'}/{touchpoint or '*'}"
 
 
-def slice_table(rows: Iterable[BrandMention], filters: Filters) -> list[dict]:
-    """Every brand × product × touchpoint slice (as the alerts see them) with its mentions
-    and negatives in the period and negatives before, most negatives first."""
+def slice_days(brand_totals: Totals, touchpoint_totals: Totals) -> Totals:
+    """Mentions and negatives per ``(day, brand, product, touchpoint)`` slice (``None``:
+    every product or touchpoint), as the alerts see them, from ``brand_days`` totals keyed
+    ``(day, brand, product)`` and ``touchpoint_days`` totals keyed ``(day, brand, product,
+    touchpoint)``."""
+    out: Totals = defaultdict(lambda: [0, 0])
+
+    def add(key: tuple, mentions: int, negative: int) -> None:
+        out[key][0] += mentions
+        out[key][1] += negative
+
+    for (day, brand, product), (mentions, negative, *_) in brand_totals.items():
+        add((day, brand, None, None), mentions, negative)
+        if product:
+            add((day, brand, product, None), mentions, negative)
+    for (day, brand, product, touchpoint), (mentions, negative) in touchpoint_totals.items():
+        add((day, brand, None, touchpoint), mentions, negative)
+        if product:
+            add((day, brand, product, touchpoint), mentions, negative)
+    return dict(out)
+
+
+def slice_table(slices: Totals, filters: Filters) -> list[dict]:
+    """Every brand × product × touchpoint slice with its mentions and negatives in the
+    period and negatives before, most negatives first."""
     table: dict[str, dict] = {}
-    for m in rows:
-        current = filters.contains(m.published_at)
-        if not current and not filters.in_previous(m.published_at):
+    for (day, brand, product, touchpoint), (mentions, negative) in slices.items():
+        current = filters.contains(day)
+        if not current and not filters.in_previous(day):
             continue
-        for piece, negative in slices_of(m):
-            entry = table.setdefault(piece.key, {
-                "slice": piece.key, "brand": piece.brand, "product": piece.product,
-                "touchpoint": piece.touchpoint, "mentions": 0, "negative": 0,
-                "previous_negative": 0})
-            if current:
-                entry["mentions"] += 1
-                entry["negative"] += negative
-            else:
-                entry["previous_negative"] += negative
-    out = []
+        key = slice_key(brand, product, touchpoint)
+        entry = table.setdefault(key, {
+            "slice": key, "brand": brand, "product": product, "touchpoint": touchpoint,
+            "mentions": 0, "negative": 0, "previous_negative": 0})
+        if current:
+            entry["mentions"] += mentions
+            entry["negative"] += negative
+        else:
+            entry["previous_negative"] += negative
     for entry in table.values():
-        entry["negative_share"] = (round(100.0 * entry["negative"] / entry["mentions"], 1)
-                                   if entry["mentions"] else None)
+        entry["negative_share"] = percent(entry["negative"], entry["mentions"])
         entry["change"] = entry["negative"] - entry["previous_negative"]
-        out.append(entry)
-    return sorted(out, key=lambda e: (-e["negative"], -e["change"], e["slice"]))
+    return sorted(table.values(), key=lambda e: (-e["negative"], -e["change"], e["slice"]))
 
 
-def negative_series(rows: Iterable[BrandMention], filters: Filters,
+def daily_negatives(slices: Totals, filters: Filters) -> dict[str, dict[str, int]]:
+    """Negatives per slice key and day of the period (days with none left out)."""
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for (day, brand, product, touchpoint), (_, negative) in slices.items():
+        if negative and filters.contains(day):
+            out[slice_key(brand, product, touchpoint)][day] = negative
+    return dict(out)
+
+
+def negative_series(daily: dict[str, dict[str, int]], filters: Filters,
                     keys: Iterable[str]) -> list[dict]:
     """Negative mentions per day of the period for the given slices: ``{day, slice,
     negative}``, zero days included."""
-    wanted = set(keys)
-    counts: Counter = Counter()
-    for m in rows:
-        if not filters.contains(m.published_at):
-            continue
-        for piece, negative in slices_of(m):
-            if negative and piece.key in wanted:
-                counts[(day_of(m.published_at), piece.key)] += 1
-    days = [(filters.start + timedelta(days=i)).isoformat() for i in range(filters.days)]
-    return [{"day": day, "slice": key, "negative": counts[(day, key)]}
-            for key in sorted(wanted) for day in days]
+    return [{"day": day, "slice": key, "negative": daily.get(key, {}).get(day, 0)}
+            for key in sorted(set(keys)) for day in period_days(filters)]
 
 
 def spike_marks(alerts: Iterable[dict], keys: Iterable[str], filters: Filters) -> list[dict]:
@@ -373,23 +387,6 @@ def by_mention(rows: Iterable[BrandMention]) -> dict[str, list[BrandMention]]:
     for m in rows:
         out[m.mention_id].append(m)
     return dict(out)
-
-
-def newest_posts(rows: Iterable[BrandMention], *, product: str | None = None,
-                 touchpoint: str | None = None, sentiment: str | None = None,
-                 limit: int = 50) -> tuple[list[BrandMention], int]:
-    """Distinct posts matching the page filters, newest first, with how many matched."""
-    chosen: dict[str, BrandMention] = {}
-    for m in rows:
-        if product and m.product != product:
-            continue
-        if touchpoint and touchpoint not in dict(m.touchpoints):
-            continue
-        if sentiment and (m.sentiment or "untagged") != sentiment:
-            continue
-        chosen.setdefault(m.mention_id, m)
-    ordered = sorted(chosen.values(), key=lambda m: (m.published_at, m.mention_id), reverse=True)
-    return ordered[:limit], len(ordered)
 
 
 def post_matches(rows: list[BrandMention] | None, filters: Filters, *,

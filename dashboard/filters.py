@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from urllib.parse import urlencode
 
+from insights.rollups import utc_day as day_of
+
 DEFAULT_DAYS = 28
 
 
@@ -95,21 +97,6 @@ class Filters:
         parts = [f"{self.start.isoformat()} – {self.end.isoformat()}"]
         parts += [value for value in (self.brand, self.language, self.source) if value]
         return " · ".join(parts)
-
-
-def day_of(published_at: str | None) -> str | None:
-    """The UTC day (``YYYY-MM-DD``) of an ISO time, or None for a missing or bad one."""
-    if not published_at:
-        return None
-    if published_at.endswith(("+00:00", "Z")) or len(published_at) == 10:
-        return published_at[:10]
-    try:
-        when = datetime.fromisoformat(published_at)
-    except ValueError:
-        return None
-    if when.tzinfo is not None:
-        when = when.astimezone(UTC)
-    return when.date().isoformat()
 
 
 def default_filters(choices: Choices, today: date | None = None,

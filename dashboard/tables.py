@@ -7,21 +7,19 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from dashboard.aggregates import LanguageOf, alert_terms, week_of
-from dashboard.filters import Filters, day_of
-from insights.advocate_facts import author_stances
-from insights.mention_facts import BrandMention
+from dashboard.aggregates import Totals, alert_terms, author_stance, week_of
+from dashboard.filters import Filters
 from insights.nps import classify
 
 # --- advocates and NPS --------------------------------------------------------------------
 
-def author_languages(rows: Iterable[BrandMention], language_of: LanguageOf) -> dict[str, str]:
-    """Each author's most frequent language."""
+def author_languages(totals: Totals) -> dict[str, str]:
+    """Each author's most frequent language, from ``author_days`` totals keyed
+    ``(author_id, language)``."""
     counts: dict[str, Counter] = defaultdict(Counter)
-    for m in rows:
-        language = language_of(m)
-        if m.author_id and language:
-            counts[m.author_id][language] += 1
+    for (author, language), sums in totals.items():
+        if language:
+            counts[author][language] += sums[0]
     return {author: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
             for author, c in counts.items()}
 
@@ -48,16 +46,18 @@ def advocate_table(advocates: Iterable[dict], *, source: str | None = None,
     return sorted(out, key=lambda r: (-(r["score"] or 0), r["handle"] or ""))
 
 
-def nps_classes(rows: list[BrandMention], brands: Iterable[str]) -> list[dict]:
-    """Each author's NPS class per brand: ``{author_id, brand, class, posts, positive,
-    negative, recommended, churned}``, detractors first."""
+def nps_classes(totals: Totals, brands: Iterable[str]) -> list[dict]:
+    """Each author's NPS class per brand, from ``author_days`` totals keyed ``(brand,
+    author_id)``: ``{author_id, brand, class, posts, positive, negative, recommended,
+    churned}``, detractors first."""
     out = []
     for brand in brands:
-        for stance in author_stances(rows, brand):
-            out.append({"author_id": stance.author_id, "brand": brand,
-                        "class": classify(stance), "posts": len(stance.sentiments),
-                        "positive": stance.sentiments.count("positive"),
-                        "negative": stance.sentiments.count("negative"),
+        for (of, author), sums in sorted(totals.items()):
+            if of != brand:
+                continue
+            stance = author_stance(author, brand, sums)
+            out.append({"author_id": author, "brand": brand, "class": classify(stance),
+                        "posts": sums[0], "positive": sums[1], "negative": sums[2],
                         "recommended": stance.recommended, "churned": stance.churned})
     order = {"detractor": 0, "passive": 1, "promoter": 2}
     return sorted(out, key=lambda r: (order[r["class"]], -r["posts"], r["author_id"]))
@@ -142,39 +142,31 @@ def source_rows(runs: Iterable[dict], mention_counts: Iterable[tuple[str, int]])
     return out
 
 
-def cluster_rows(clusters: Iterable[dict], members: Iterable[dict],
-                 index: dict[str, list[BrandMention]], filters: Filters) -> list[dict]:
-    """Each complaint cluster with its size, weekly trend (members per week), languages,
-    products and touchpoints of its members; largest first."""
-    grouped: dict[str, list[dict]] = defaultdict(list)
-    for member in members:
-        grouped[member["cluster_id"]].append(member)
+def cluster_rows(clusters: Iterable[dict], days: dict[str, Counter],
+                 filters: Filters) -> list[dict]:
+    """Each complaint cluster with its size, members in the period, weekly trend (members
+    per week, the last 12 weeks with any), and the languages, products and touchpoints of
+    its members as the clustering stage counted them; largest first."""
     out = []
     for cluster in clusters:
-        own = grouped.get(cluster["id"], [])
+        members = days.get(cluster["id"], Counter())
         weeks: Counter = Counter()
-        languages: Counter = Counter()
-        products: Counter = Counter()
-        touchpoints: Counter = Counter()
-        in_period = 0
-        for member in own:
-            day = day_of(member.get("published_at"))
-            if day:
-                weeks[week_of(day)] += 1
-            in_period += filters.contains(member.get("published_at"))
-            if member.get("language"):
-                languages[member["language"]] += 1
-            rows = index.get(member["mention_id"], [])
-            products.update({m.product for m in rows if m.product})
-            touchpoints.update({t for m in rows for t, _ in m.touchpoints})
-        ordered_weeks = sorted(weeks)
+        for day, count in members.items():
+            weeks[week_of(day)] += count
+        details = cluster.get("details") or {}
         out.append({
             "id": cluster["id"], "label": cluster.get("label") or cluster["id"],
-            "size": cluster.get("size") or len(own), "in_period": in_period,
-            "trend": [weeks[w] for w in ordered_weeks[-12:]],
-            "languages": ", ".join(k for k, _ in languages.most_common()),
-            "products": ", ".join(k for k, _ in products.most_common(3)),
-            "touchpoints": ", ".join(k for k, _ in touchpoints.most_common(3)),
+            "size": cluster.get("size") or sum(members.values()),
+            "in_period": sum(count for day, count in members.items() if filters.contains(day)),
+            "trend": [weeks[week] for week in sorted(weeks)[-12:]],
+            "languages": _ranked(details.get("languages")),
+            "products": _ranked(details.get("products"), 3),
+            "touchpoints": _ranked(details.get("touchpoints"), 3),
             "terms": ", ".join(alert_terms(cluster.get("terms") or [])),
         })
     return sorted(out, key=lambda r: (-r["size"], r["label"]))
+
+
+def _ranked(counted: list | None, limit: int | None = None) -> str:
+    """``"a, b"`` from ``[[value, count], …]`` (most first), at most ``limit`` values."""
+    return ", ".join(str(value) for value, _ in (counted or [])[:limit])

@@ -1,27 +1,33 @@
-"""Everything one page shows, computed in one call from the store and the loaded mentions,
-so a page can cache it as a whole. Pure apart from the read queries it calls; no streamlit.
+"""Everything one page shows, computed in one call from the store, so a page can cache it as
+a whole. Figures come from the daily roll-ups (``insights.daily``), lists of posts from row
+reads limited to the period. Pure apart from the read queries it calls; no streamlit.
 ``bench/dashboard.py`` times these functions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict
+from datetime import date, timedelta
 
 from sqlite_utils import Database
 
 import store
 from config.catalogue import Catalogue
 from dashboard import aggregates as agg
-from dashboard import data, tables
+from dashboard import tables
 from dashboard.filters import Filters
-from insights import queries
+from insights import daily, queries
+from insights.bulk import paused_gc
 from insights.exports import export_rows
-from insights.mention_facts import BrandMention
-from insights.questions import community_questions, thread_posts
+from insights.mention_facts import (
+    BrandMention,
+    brand_mentions_by_id,
+    brand_mentions_of_days,
+    negative_or_churn_since,
+    newest_brand_mentions,
+)
+from insights.questions import community_questions
 from insights.report import brand_names
 from insights.risk import customers_at_risk
-
-LanguageOf = Callable[[BrandMention], str | None]
 
 
 def own_brand_ids(catalogue: Catalogue) -> list[str]:
@@ -37,97 +43,117 @@ def chosen_brands(filters: Filters, catalogue: Catalogue) -> list[str]:
     return [filters.brand] if filters.brand else own_brand_ids(catalogue)
 
 
-def overview(db: Database, rows: list[BrandMention], filters: Filters, catalogue: Catalogue,
-             language_of: LanguageOf) -> dict:
-    """KPIs with changes, daily volume by sentiment, open alerts, store totals."""
-    every_brand = agg.apply_filters(rows, filters, language_of, brand=False)
-    filtered = agg.scope(agg.apply_filters(every_brand, filters, language_of),
-                         chosen_brands(filters, catalogue))
+def _where(filters: Filters) -> dict:
+    """The roll-up columns the global source and language filters set."""
+    return {"source_id": filters.source, "language": filters.language}
+
+
+def overview(db: Database, filters: Filters, catalogue: Catalogue) -> dict:
+    """KPIs with changes, daily volume by sentiment, open alerts, and how many days of
+    figures were computed on the fly (changed since the last ``otklik analyze``)."""
+    chosen = chosen_brands(filters, catalogue)
+    first, last = agg.bounds(filters, previous=True)[0], filters.end.isoformat()
+    with daily.window(db, first, last) as window:
+        totals = window.totals("brand_days", ("day", "brand", "brands"), **_where(filters))
+        authors = [window.totals("author_days", ("brand", "author_id"), *days, brand=chosen,
+                                 **_where(filters))
+                   for days in (agg.bounds(filters), agg.bounds(filters, previous=True))]
+        stale = len(window.stale)
     alerts = [a for a in queries.open_alerts(db) if agg.alert_matches(a, filters)]
     return {
-        "kpis": agg.overview_kpis(filtered, every_brand, filters, own_brand_ids(catalogue),
-                                  brand_ids(catalogue)),
-        "daily": agg.daily_sentiment(filtered, filters),
+        "kpis": agg.overview_kpis(totals, *authors, filters, chosen, brand_ids(catalogue)),
+        "daily": agg.daily_sentiment(totals, filters, chosen),
         "alerts": alerts,
-        "tagged": agg.unique_mentions(rows),
+        "tagged": agg.post_count(totals, None),
+        "stale_days": stale,
     }
 
 
-def journey(rows: list[BrandMention], filters: Filters, catalogue: Catalogue,
-            language_of: LanguageOf, product: str | None = None) -> dict:
+def journey(db: Database, filters: Filters, catalogue: Catalogue,
+            product: str | None = None) -> dict:
     """Heatmap cells (touchpoint × week) of the chosen brand(s) and product, and where it
     hurts in the latest week."""
-    chosen = agg.scope(agg.apply_filters(rows, filters, language_of, previous=False),
-                       chosen_brands(filters, catalogue))
-    if product:
-        chosen = [m for m in chosen if m.product == product]
-    cells = agg.journey_cells(chosen, [t.id for t in catalogue.touchpoints])
-    return {"cells": cells, "hurting": agg.hurting(cells), "posts": agg.unique_mentions(chosen)}
+    chosen = chosen_brands(filters, catalogue)
+    where = {"brand": chosen, "product": product, **_where(filters)}
+    with daily.window(db, *agg.bounds(filters)) as window:
+        cells = window.totals("touchpoint_days", ("day", "touchpoint", "brand", "brands"),
+                              **where)
+        posts = window.totals("brand_days", ("brand", "brands"), **where)
+    cells = agg.journey_cells(cells, chosen, product, [t.id for t in catalogue.touchpoints])
+    return {"cells": cells, "hurting": agg.hurting(cells),
+            "posts": agg.post_count(posts, chosen, product)}
 
 
-def journey_posts(rows: list[BrandMention], filters: Filters, catalogue: Catalogue,
-                  language_of: LanguageOf, product: str | None, touchpoint: str,
-                  week: str, limit: int = 30) -> list[BrandMention]:
-    """The posts behind one heatmap cell."""
-    chosen = agg.scope(agg.apply_filters(rows, filters, language_of, previous=False),
-                       chosen_brands(filters, catalogue))
-    if product:
-        chosen = [m for m in chosen if m.product == product]
+def journey_posts(db: Database, filters: Filters, catalogue: Catalogue, product: str | None,
+                  touchpoint: str, week: str, limit: int = 30) -> list[BrandMention]:
+    """The posts behind one heatmap cell: negative at the touchpoint first, then newest."""
+    monday = date.fromisoformat(week)
+    days = [(monday + timedelta(days=i)).isoformat() for i in range(7)]
+    rows = brand_mentions_of_days(db, [d for d in days if filters.contains(d)], touchpoint)
+    chosen = agg.cell_rows(rows, filters, chosen_brands(filters, catalogue), product)
     return agg.cell_posts(chosen, touchpoint, week)[:limit]
 
 
-def trends(db: Database, rows: list[BrandMention], filters: Filters, catalogue: Catalogue,
-           language_of: LanguageOf, top: int = 6) -> dict:
-    """Slices by negatives (with change), daily negatives of the top slices with spikes
-    marked from the alerts, and every alert of the filters (open ones with examples)."""
-    chosen = agg.scope(agg.apply_filters(rows, filters, language_of),
-                       chosen_brands(filters, catalogue))
-    table = agg.slice_table(chosen, filters)
+def trends(db: Database, filters: Filters, catalogue: Catalogue, top: int = 6) -> dict:
+    """Slices by negatives (with change), daily negatives of every slice with spikes marked
+    from the alerts, every alert of the filters (open ones with their example posts)."""
+    where = {"brand": chosen_brands(filters, catalogue), **_where(filters)}
+    first, last = agg.bounds(filters, previous=True)[0], filters.end.isoformat()
+    with daily.window(db, first, last) as window:
+        slices = agg.slice_days(
+            window.totals("brand_days", ("day", "brand", "product"), **where),
+            window.totals("touchpoint_days", ("day", "brand", "product", "touchpoint"),
+                          **where))
+    table = agg.slice_table(slices, filters)
     everything = [a for a in queries.alerts(db) if agg.alert_matches(a, filters)]
     open_ones = [a for a in queries.open_alerts(db, limit=200) if agg.alert_matches(a, filters)]
+    examples = brand_mentions_by_id(db, [i for alert in open_ones for i in alert["example_ids"]])
     # the default series: slices of a product or touchpoint (the brand total is a choice)
     alerted = [row["slice"] for row in table
                if row["negative"] and not row["slice"].endswith("/*/*")][:top]
-    return {"table": table, "top": alerted,
-            "series": agg.negative_series(chosen, filters, alerted),
+    return {"table": table, "top": alerted, "daily": agg.daily_negatives(slices, filters),
             "spikes": agg.spike_marks(everything, [row["slice"] for row in table], filters),
-            "open_alerts": open_ones, "all_alerts": everything}
+            "open_alerts": open_ones, "all_alerts": everything,
+            "examples": {mention: rows[0] for mention, rows in agg.by_mention(examples).items()}}
 
 
-def example_posts(rows: list[BrandMention], ids: list[str]) -> list[BrandMention]:
-    """The loaded posts with the given ids, in that order (missing ones left out)."""
-    index = {m.mention_id: m for m in rows}
-    return [index[i] for i in ids if i in index]
-
-
-def at_risk(db: Database, rows: list[BrandMention], filters: Filters, catalogue: Catalogue,
-            days: int = 30) -> list[dict]:
-    """The customers-at-risk queue as ``insights.report.at_risk`` builds it, over the
-    already loaded mentions, for the brand and source of the filters; "now" is the end of
-    the period."""
+def at_risk(db: Database, filters: Filters, catalogue: Catalogue, days: int = 30) -> list[dict]:
+    """The customers-at-risk queue as ``insights.report.at_risk`` builds it, for the brand
+    and source of the filters; "now" is the end of the period."""
+    since = (filters.now - timedelta(days=days)).isoformat()
     own = set(own_brand_ids(catalogue))
-    entries = customers_at_risk(rows, own, filters.now, days, queries.risk_statuses(db),
-                                queries.thread_authors(db))
-    entries = [e for e in entries if not filters.brand or e.brand == filters.brand]
-    profiles = queries.author_profiles(db, [e.author_id for e in entries])
-    queue = [{**profiles.get(e.author_id, {}), **asdict(e)} for e in entries]
+    with paused_gc():  # a month of complaints: tens of thousands of rows and entries
+        rows = negative_or_churn_since(db, since, own)
+        entries = customers_at_risk(rows, own, filters.now, days, queries.risk_statuses(db),
+                                    queries.thread_authors(db, since, [m.thread for m in rows]))
+        entries = [e for e in entries if not filters.brand or e.brand == filters.brand]
+        profiles = queries.author_profiles(db, [e.author_id for e in entries])
+        # vars(), not asdict(): a shallow copy is enough and a queue holds thousands of entries
+        queue = [{**profiles.get(e.author_id, {}), **vars(e)} for e in entries]
     return [row for row in queue if not filters.source or row.get("source") == filters.source]
 
 
-def advocates(db: Database, rows: list[BrandMention], filters: Filters, catalogue: Catalogue,
-              language_of: LanguageOf, min_mentions: int = 0, limit: int = 500) -> dict:
-    """Scored advocates passing the filters, and NPS classes of authors in the period."""
+def advocates(db: Database, filters: Filters, catalogue: Catalogue, min_mentions: int = 0,
+              limit: int = 500) -> dict:
+    """Scored advocates passing the filters (language: the author's most frequent one over
+    both periods), and NPS classes of the authors of the period."""
     scored = queries.advocates(db, filters.brand, limit=limit)
-    languages = tables.author_languages(rows, language_of)
+    first, last = agg.bounds(filters, previous=True)[0], filters.end.isoformat()
+    with daily.window(db, first, last) as window:
+        languages = tables.author_languages(window.totals(
+            "author_days", ("author_id", "language"),
+            author_id=[row["author_id"] for row in scored]))
+        authors = window.totals("author_days", ("brand", "author_id"), *agg.bounds(filters),
+                                brand=chosen_brands(filters, catalogue), **_where(filters))
     table = tables.advocate_table(scored, source=filters.source, language=filters.language,
-                               min_mentions=min_mentions, languages=languages)
-    current, _ = agg.split_periods(agg.apply_filters(rows, filters, language_of), filters)
-    classes = tables.nps_classes(current, chosen_brands(filters, catalogue))
-    profiles = queries.author_profiles(db, sorted({row["author_id"] for row in classes}))
-    for row in classes:
-        profile = profiles.get(row["author_id"], {})
-        row["handle"], row["source"] = profile.get("handle"), profile.get("source")
-        row["profile_url"] = profile.get("profile_url")
+                                  min_mentions=min_mentions, languages=languages)
+    with paused_gc():  # a row per author of the period: tens of thousands
+        classes = tables.nps_classes(authors, chosen_brands(filters, catalogue))
+        profiles = queries.author_profiles(db, [row["author_id"] for row in classes])
+        for row in classes:
+            profile = profiles.get(row["author_id"], {})
+            row["handle"], row["source"] = profile.get("handle"), profile.get("source")
+            row["profile_url"] = profile.get("profile_url")
     return {"table": table, "classes": classes, "scored": len(scored)}
 
 
@@ -143,71 +169,74 @@ def advocate_export(db: Database, table: list[dict], catalogue: Catalogue,
 def questions(db: Database, filters: Filters, catalogue: Catalogue,
               slow_hours: float = 24.0) -> list[dict]:
     """Community questions of the period, unanswered and slow ones first."""
-    posts = thread_posts(db)
+    posts = queries.question_posts(db, *agg.bounds(filters))
     sources = {post.mention_id: post.thread.split(":", 1)[0] for post in posts}
     asked = [asdict(q) for q in community_questions(posts, brand_names(catalogue))]
     return tables.question_rows(asked, filters, sources, slow_hours)
 
 
-def mentions(db: Database, rows: list[BrandMention], filters: Filters, language_of: LanguageOf,
-             *, text: str = "", product: str | None = None, touchpoint: str | None = None,
-             sentiment: str | None = None, limit: int = 50) -> dict:
-    """Posts matching the search text and filters, newest first, each with its brand rows,
-    tags and evidence (when ``insights.queries.mention_evidence`` exists)."""
-    in_period = agg.apply_filters(rows, filters, language_of, brand=False, previous=False)
-    index = agg.by_mention(in_period)
+def mentions(db: Database, filters: Filters, *, text: str = "", product: str | None = None,
+             touchpoint: str | None = None, sentiment: str | None = None,
+             limit: int = 50) -> dict:
+    """Posts of the period matching the search text and filters, newest first, each with
+    its brand rows, tags and evidence; ``total``: how many match."""
     if text.strip():
-        found = store.search_mentions(db, text, source=filters.source, limit=2000)
-        posts = []
-        for post in found:
-            if not filters.contains(post["published_at"]):
-                continue
-            own = index.get(post["id"])
-            if filters.language and own is None:
-                continue  # the language of posts naming no brand is not loaded
-            if agg.post_matches(own, filters, product=product, touchpoint=touchpoint,
-                                sentiment=sentiment):
-                posts.append(post)
+        found = queries.search_between(db, text, *agg.bounds(filters), source=filters.source)
+        index = agg.by_mention(
+            m for m in brand_mentions_by_id(db, [post["id"] for post in found])
+            if not m.duplicate and (not filters.language or m.language == filters.language))
+        posts = [post for post in found
+                 if not (filters.language and post["id"] not in index)
+                 and agg.post_matches(index.get(post["id"]), filters, product=product,
+                                      touchpoint=touchpoint, sentiment=sentiment)]
         total = len(posts)
         posts = posts[:limit]
     else:
-        brand_rows = [m for m in in_period if not filters.brand or m.brand == filters.brand]
-        newest, total = agg.newest_posts(brand_rows, product=product, touchpoint=touchpoint,
-                                         sentiment=sentiment, limit=limit)
+        total = _browse_total(db, filters, product, touchpoint, sentiment)
+        newest = newest_brand_mentions(db, *agg.bounds(filters), source=filters.source,
+                                       language=filters.language, brand=filters.brand,
+                                       product=product, touchpoint=touchpoint,
+                                       sentiment=sentiment, limit=limit)
+        index = {rows[0].mention_id: rows for rows in newest}
         posts = [{"id": m.mention_id, "source": m.source_id, "url": m.url, "kind": None,
                   "published_at": m.published_at, "title": None, "text": m.text,
-                  "author": None} for m in newest]
-    ids = [post["id"] for post in posts]
-    evidence = data.mention_evidence(db, ids)
+                  "author": None} for m in (rows[0] for rows in newest)]
+    evidence = queries.mention_evidence(db, [post["id"] for post in posts])
     for post in posts:
-        post["brands"] = [asdict(m) | {"text": None} for m in index.get(post["id"], [])]
-        post["language"] = next((language_of(m) for m in index.get(post["id"], [])), None)
-        post["evidence"] = (evidence or {}).get(post["id"])
-    return {"posts": posts, "total": total, "evidence_available": evidence is not None}
+        rows = index.get(post["id"], [])
+        post["brands"] = [asdict(m) | {"text": None} for m in rows]
+        post["language"] = rows[0].language if rows else None
+        post["evidence"] = evidence.get(post["id"])
+    return {"posts": posts, "total": total}
 
 
-def complaints(db: Database, rows: list[BrandMention], filters: Filters) -> dict:
-    """Complaint clusters with their trend, languages, products and touchpoints; ``None``
-    values while the read queries are missing."""
-    clusters = data.complaint_clusters(db)
-    if clusters is None:
-        return {"available": False, "clusters": []}
-    members = data.cluster_members(db) or []
-    index = agg.by_mention(rows)
-    return {"available": True, "clusters": tables.cluster_rows(clusters, members, index, filters)}
+def _browse_total(db: Database, filters: Filters, product: str | None,
+                  touchpoint: str | None, sentiment: str | None) -> int:
+    """Posts of the period with a brand row matching the Mentions page filters."""
+    where = {"brand": filters.brand, "product": product, "sentiment": sentiment,
+             **_where(filters)}
+    with daily.window(db, *agg.bounds(filters)) as window:
+        if touchpoint:
+            totals = window.totals("touchpoint_days", ("brand", "brands"),
+                                   touchpoint=touchpoint, **where)
+        else:
+            totals = window.totals("brand_days", ("brand", "brands"), **where)
+    return agg.post_count(totals, [filters.brand] if filters.brand else None, product)
 
 
-def cluster_posts(db: Database, cluster_id: str, rows: list[BrandMention] = (),
-                  limit: int = 10) -> list[dict]:
-    """Representative posts of one cluster first, with their brand rows (from ``rows``) and
-    evidence when available."""
-    members = data.cluster_members(db, cluster_id) or []
-    # representative posts first, then the nearest to the centre (score: distance)
-    members = sorted(members, key=lambda m: (not m.get("representative"),
-                                             m.get("score") if m.get("score") is not None
-                                             else float("inf")))[:limit]
-    evidence = data.mention_evidence(db, [m["mention_id"] for m in members]) or {}
-    index = agg.by_mention(rows)
+def complaints(db: Database, filters: Filters) -> list[dict]:
+    """Complaint clusters with their trend, languages, products and touchpoints."""
+    return tables.cluster_rows(queries.complaint_clusters(db), queries.cluster_days(db),
+                               filters)
+
+
+def cluster_posts(db: Database, cluster_id: str, limit: int = 10) -> list[dict]:
+    """Representative posts of one cluster first, then the nearest to its centre, each with
+    its brand rows and evidence."""
+    members = queries.cluster_members(db, cluster_id, limit)
+    ids = [m["mention_id"] for m in members]
+    evidence = queries.mention_evidence(db, ids)
+    index = agg.by_mention(brand_mentions_by_id(db, ids))
     return [{**m, "evidence": evidence.get(m["mention_id"]),
              "brands": [asdict(b) | {"text": None} for b in index.get(m["mention_id"], [])]}
             for m in members]

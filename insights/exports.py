@@ -48,11 +48,13 @@ def export_rows(what: str, db: Database, catalogue: Catalogue, now: datetime,
 
 
 def _sample_posts(db: Database, author_id: str, brand: str, limit: int = 3) -> list[str]:
+    # newest first through the (author, time) index, stopping at ``limit`` posts
     rows = db.execute(
-        """SELECT m.url FROM mentions m JOIN hits h ON h.mention_id = m.id
-           WHERE m.author_id = ? AND h.kind IN ('brand', 'product') AND h.key LIKE ?
-             AND h.sentiment = 'positive'
-           GROUP BY m.id ORDER BY m.published_at DESC LIMIT ?""",
+        """SELECT m.url FROM mentions m
+           WHERE m.author_id = ? AND EXISTS (
+               SELECT 1 FROM hits h WHERE h.mention_id = m.id
+               AND h.kind IN ('brand', 'product') AND h.key LIKE ? AND h.sentiment = 'positive')
+           ORDER BY m.published_at DESC LIMIT ?""",
         [author_id, f"{brand}%", limit],
     ).fetchall()
     return [url for (url,) in rows]

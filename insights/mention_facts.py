@@ -1,18 +1,41 @@
 """Read queries: one row per mention and brand it names, with the stance and signals the
-insights need (advocates, NPS, customers at risk, spikes). SQL lives here and in store/."""
+insights need (advocates, NPS, customers at risk, spikes, the dashboard's roll-ups). SQL
+lives here and in store/."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 
 from sqlite_utils import Database
+
+from insights.bulk import paused_gc
 
 # A human correction of a mention's sentiment wins over the model's tag.
 EFFECTIVE_SENTIMENT = """coalesce(
     (SELECT c.new_value FROM corrections c WHERE c.mention_id = m.id AND c.field = 'sentiment'
      ORDER BY c.id DESC LIMIT 1),
     (SELECT t.value FROM tags t WHERE t.mention_id = m.id AND t.name = 'sentiment'))"""
+# The mention names a brand, or the brand through one of its products (kept in ``extra``).
+NAMES_BRAND = """EXISTS (SELECT 1 FROM hits b WHERE b.mention_id = m.id AND (
+    (b.kind IN ('brand', 'competitor') AND b.key = :brand)
+    OR (b.kind = 'product' AND coalesce(json_extract(b.extra, '$.brand'), b.key) = :brand)))"""
+NAMES_ANY_BRAND = """EXISTS (SELECT 1 FROM hits b WHERE b.mention_id = m.id
+    AND b.kind IN ('brand', 'competitor', 'product'))"""
+HAS_HIT = """EXISTS (SELECT 1 FROM hits b WHERE b.mention_id = m.id AND b.kind = '{kind}'
+    AND b.key = :{kind})"""
+# through the partial index of negative and churn hits (m009); intents carry no stance
+NEGATIVE_OR_CHURN = """EXISTS (SELECT 1 FROM hits b INDEXED BY hits_negative_or_churn
+    WHERE b.mention_id = m.id AND (sentiment = 'negative' OR (kind = 'intent' AND key = 'churn'))
+    AND (b.kind = 'intent'
+         OR (b.kind IN ('brand', 'competitor') AND b.key IN (SELECT value FROM json_each(:brands)))
+         OR (b.kind = 'product' AND coalesce(json_extract(b.extra, '$.brand'), b.key)
+             IN (SELECT value FROM json_each(:brands)))))"""
 
 
 @dataclass(frozen=True)
@@ -38,50 +61,197 @@ class BrandMention:
     has_link: bool
     url: str
     text: str
+    language: str | None = None
 
 
 def brand_mentions(db: Database, since: str | None = None) -> list[BrandMention]:
-    """Every (mention, brand) pair of tagged mentions, oldest first."""
-    where = "WHERE m.published_at >= ?" if since else ""
+    """Every (mention, brand) pair of tagged mentions (published since ``since``), oldest
+    first."""
+    if since is None:
+        return _read(db, "", {})
+    return _read(db, "m.published_at >= :since", {"since": since})
+
+
+def brand_mentions_of_days(db: Database, days: Iterable[str],
+                           touchpoint: str | None = None) -> list[BrandMention]:
+    """The (mention, brand) rows of mentions published on the given UTC days
+    (``YYYY-MM-DD``; naming ``touchpoint`` if given), oldest first; one range read per run
+    of consecutive days."""
+    rows = []
+    for first, last in _runs(sorted(set(days))):
+        # times with an offset can fall on another UTC day than their text says: read a
+        # day more each side, then keep the wanted days by SQLite's own UTC date
+        where = ("m.published_at >= :low AND m.published_at < :high "
+                 "AND date(m.published_at) BETWEEN :first AND :last")
+        if touchpoint:
+            where += f" AND {HAS_HIT.format(kind='touchpoint')}"
+        rows += _read(db, where, {"low": _shift(first, -1), "high": _shift(last, 2),
+                                  "first": first, "last": last, "touchpoint": touchpoint})
+    return rows
+
+
+def brand_mentions_by_id(db: Database, mention_ids: Iterable[str]) -> list[BrandMention]:
+    """The (mention, brand) rows of the given mentions, oldest first."""
+    ids = sorted(set(mention_ids))
+    if not ids:
+        return []
+    return _read(db, "m.id IN (SELECT value FROM json_each(:ids))", {"ids": json.dumps(ids)})
+
+
+def negative_or_churn_since(db: Database, since: str, brands: Iterable[str]
+                            ) -> list[BrandMention]:
+    """The rows of mentions since ``since`` that are negative about one of ``brands`` or
+    announce a churn: every row the customers-at-risk queue can keep, and few others. The
+    queue goes by the stance toward each brand, so the post's overall ``sentiment`` is not
+    read (None), which halves the time on a month of a large store."""
+    return _read(db, f"m.published_at >= :since AND {NEGATIVE_OR_CHURN}",
+                 {"since": since, "brands": json.dumps(sorted(brands))}, sentiment=False)
+
+
+def newest_brand_mentions(db: Database, first: str, last: str, *, source: str | None = None,
+                          language: str | None = None, brand: str | None = None,
+                          product: str | None = None, touchpoint: str | None = None,
+                          sentiment: str | None = None, limit: int = 50
+                          ) -> list[list[BrandMention]]:
+    """The newest posts of the UTC days ``first``–``last`` (cross-posted copies left out)
+    with a brand row matching the filters, each as its list of brand rows; newest first.
+
+    The filters are those of the Mentions page: a row of ``brand`` (any brand if None) with
+    ``product``, a post naming ``touchpoint``, a post of ``sentiment`` (``untagged``: none).
+    """
+    where = ["m.published_at >= :low AND m.published_at < :high",
+             "date(m.published_at) BETWEEN :first AND :last", "m.duplicate_of IS NULL",
+             NAMES_BRAND if brand else NAMES_ANY_BRAND]
+    params = {"low": _shift(first, -1), "high": _shift(last, 2),
+              "first": first, "last": last, "brand": brand, "product": product,
+              "touchpoint": touchpoint, "sentiment": sentiment, "source": source,
+              "language": language}
+    if source:
+        where.append("m.source_id = :source")
+    if language:
+        where.append("+m.language = :language")  # the time index, not the language one
+    if product:
+        where.append(HAS_HIT.format(kind="product"))
+    if touchpoint:
+        where.append(HAS_HIT.format(kind="touchpoint"))
+    if sentiment:
+        where.append(f"coalesce({EFFECTIVE_SENTIMENT}, 'untagged') = :sentiment")
+    found: list[list[BrandMention]] = []
+    offset, batch = 0, max(limit, 50)
+    while len(found) < limit:
+        ids = [row[0] for row in db.execute(
+            f"""SELECT m.id FROM mentions m WHERE {" AND ".join(where)}
+                ORDER BY m.published_at DESC, m.seq DESC LIMIT :limit OFFSET :offset""",
+            {**params, "limit": batch, "offset": offset})]
+        rows = _read(db, "m.id IN (SELECT value FROM json_each(:ids))",
+                     {"ids": json.dumps(ids)}, order="m.published_at DESC, m.seq DESC")
+        found += [post for post in _grouped(rows)
+                  if any(_row_matches(m, brand, product, touchpoint, sentiment) for m in post)]
+        if len(ids) < batch:
+            break
+        offset += batch
+        batch *= 2
+    return found[:limit]
+
+
+def _row_matches(m: BrandMention, brand, product, touchpoint, sentiment) -> bool:
+    return ((not brand or m.brand == brand) and (not product or m.product == product)
+            and (not touchpoint or touchpoint in dict(m.touchpoints))
+            and (not sentiment or (m.sentiment or "untagged") == sentiment))
+
+
+def _grouped(rows: list[BrandMention]) -> list[list[BrandMention]]:
+    """Consecutive rows of one mention together, in order."""
+    posts: list[list[BrandMention]] = []
+    for m in rows:
+        if posts and posts[-1][0].mention_id == m.mention_id:
+            posts[-1].append(m)
+        else:
+            posts.append([m])
+    return posts
+
+
+def _shift(day: str, days: int) -> str:
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+def _runs(days: list[str]) -> list[tuple[str, str]]:
+    """Sorted days as runs of consecutive days: ``[(first, last), …]``."""
+    runs: list[list[str]] = []
+    for day in days:
+        if runs and date.fromisoformat(day) - date.fromisoformat(runs[-1][1]) == timedelta(1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(first, last) for first, last in runs]
+
+
+def _read(db: Database, where: str, params: dict, order: str = "m.published_at, m.seq",
+          sentiment: bool = True) -> list[BrandMention]:
+    """Brand rows of the mentions matching ``where`` (SQL over ``mentions m``), in
+    ``order``, with the post's overall sentiment unless ``sentiment`` is False. Hits are
+    read for those mentions only (all of them, in one scan, when there is no condition)."""
+    clause = f"WHERE {where}" if where else ""
     rows = db.execute(
         f"""SELECT m.id, m.author_id, m.source_id,
                    m.source_id || ':' || coalesce(m.thread_id, m.id), m.published_at,
-                   {EFFECTIVE_SENTIMENT}, coalesce(m.likes, 0), coalesce(m.replies, 0),
+                   {EFFECTIVE_SENTIMENT if sentiment else "NULL"}, coalesce(m.likes, 0),
+                   coalesce(m.replies, 0),
                    coalesce(m.views, 0), m.duplicate_of IS NOT NULL,
-                   m.text LIKE '%http%' OR m.text LIKE '%www.%', m.url, m.text
-            FROM mentions m {where} ORDER BY m.published_at, m.seq""",
-        [since] if since else [],
+                   m.text LIKE '%http%' OR m.text LIKE '%www.%', m.url, m.text, m.language
+            FROM mentions m {clause} ORDER BY {order}""",
+        params,
     ).fetchall()
-    hits: dict[str, list] = {}
-    for mention, kind, key, sentiment, extra in db.execute(
-            """SELECT h.mention_id, h.kind, h.key, h.sentiment, h.extra FROM hits h
-               ORDER BY h.mention_id, h.start, h.id"""):
-        hits.setdefault(mention, []).append((kind, key, sentiment, extra))
-    return [item for row in rows for item in _per_brand(row, hits.get(row[0], []))]
+    if where:  # the hits of these mentions only
+        found = db.execute(
+            """SELECT h.mention_id, h.kind, h.key, h.sentiment, h.extra
+               FROM json_each(:ids) j CROSS JOIN hits h ON h.mention_id = j.value
+               ORDER BY h.mention_id, h.start, h.id""",
+            {"ids": json.dumps([row[0] for row in rows])})
+    else:
+        found = db.execute("""SELECT h.mention_id, h.kind, h.key, h.sentiment, h.extra FROM hits h
+                              ORDER BY h.mention_id, h.start, h.id""")
+    with paused_gc():
+        hits = {mention: [hit[1:] for hit in group]
+                for mention, group in groupby(found, itemgetter(0))}
+        return [item for row in rows for item in _per_brand(row, hits.get(row[0], ()))]
 
 
 def _per_brand(row, hits) -> list[BrandMention]:
+    """The brand rows of one mention from its hits in text order (one pass: this runs for
+    every post a page reads)."""
     (mention, author, source, thread, published, sentiment, likes, replies, views, duplicate,
-     has_link, url, text) = row
-    touchpoints = tuple((key, stance) for kind, key, stance, _ in hits if kind == "touchpoint")
-    intents = tuple(dict.fromkeys(key for kind, key, _, _ in hits if kind == "intent"))
-    churn_target = next((json.loads(extra).get("target") for kind, key, _, extra in hits
-                         if kind == "intent" and key == "churn"), None)
-    brands: dict[str, dict] = {}
+     has_link, url, text, language) = row
+    touchpoints, intents, churn_target = [], {}, None
+    brands: dict[str, list] = {}  # brand → [its first product, stances of its hits]
     for kind, key, stance, extra in hits:
-        if kind not in ("brand", "competitor", "product"):
-            continue
-        brand = json.loads(extra).get("brand", key) if kind == "product" else key
-        entry = brands.setdefault(brand, {"product": None, "stances": []})
-        if kind == "product":
-            entry["product"] = entry["product"] or key
-        entry["stances"].append(stance)
+        if kind == "touchpoint":
+            touchpoints.append((key, stance))
+        elif kind == "intent":
+            if key == "churn" and key not in intents:
+                churn_target = _extra(extra).get("target")
+            intents[key] = None
+        elif kind in ("brand", "competitor", "product"):
+            brand = _extra(extra).get("brand", key) if kind == "product" else key
+            entry = brands.setdefault(brand, [None, []])
+            if kind == "product" and entry[0] is None:
+                entry[0] = key
+            entry[1].append(stance)
+    touchpoints, intents = tuple(touchpoints), tuple(intents)
     return [
-        BrandMention(mention, author, source, thread, published, brand, entry["product"],
-                     _worst(entry["stances"]), sentiment, touchpoints, intents, churn_target,
-                     likes, replies, views, bool(duplicate), bool(has_link), url, text)
-        for brand, entry in brands.items()
+        BrandMention(mention, author, source, thread, published, brand, product,
+                     _worst(stances), sentiment, touchpoints, intents, churn_target,
+                     likes, replies, views, bool(duplicate), bool(has_link), url, text,
+                     language)
+        for brand, (product, stances) in brands.items()
     ]
+
+
+@lru_cache(maxsize=4096)
+def _extra(extra: str) -> dict:
+    """A hit's ``extra`` decoded; the same few texts recur (a product's brand), so decoded
+    once. Read-only."""
+    return json.loads(extra)
 
 
 def _worst(stances: list[str | None]) -> str | None:

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from datetime import date, timedelta
 
 from sqlite_utils import Database
+
+from insights.questions import ThreadPost
+from store.search import MIN_INDEXED_TERM, parse_query, snippet
+
+# through the small partial index of question hits (m009), not the index of every hit
+IS_QUESTION = """EXISTS (SELECT 1 FROM hits h INDEXED BY hits_question
+                        WHERE h.mention_id = m.id AND h.kind = 'intent' AND h.key = 'question')"""
 
 
 def overview(db: Database) -> dict:
@@ -117,11 +126,14 @@ def advocates(db: Database, brand: str | None = None, limit: int = 100) -> list[
     """Scored advocates with their profile, components and last activity, best first."""
     where, params = ("WHERE s.brand = ?", [brand]) if brand else ("", [])
     rows = db.execute(
-        f"""SELECT a.id, a.source_id, a.handle, a.display_name, a.profile_url, s.brand,
-                   s.score, s.components, max(m.published_at), count(m.id)
-            FROM advocate_scores s JOIN authors a ON a.id = s.author_id
-            LEFT JOIN mentions m ON m.author_id = a.id {where}
-            GROUP BY s.author_id, s.brand ORDER BY s.score DESC, a.handle LIMIT ?""",
+        f"""SELECT best.*,
+                   (SELECT max(m.published_at) FROM mentions m WHERE m.author_id = best.id),
+                   (SELECT count(*) FROM mentions m WHERE m.author_id = best.id)
+            FROM (SELECT a.id, a.source_id, a.handle, a.display_name, a.profile_url, s.brand,
+                         s.score, s.components
+                  FROM advocate_scores s JOIN authors a ON a.id = s.author_id {where}
+                  ORDER BY s.score DESC, a.handle LIMIT ?) best
+            ORDER BY best.score DESC, best.handle""",
         [*params, limit],
     ).fetchall()
     keys = ("author_id", "source", "handle", "name", "profile_url", "brand", "score",
@@ -137,23 +149,185 @@ def risk_statuses(db: Database) -> dict[str, str]:
     return dict(db.execute("SELECT author_id, status FROM risk_status").fetchall())
 
 
-def thread_authors(db: Database) -> dict[str, list[tuple[str, str]]]:
-    """Per thread, who posted when: to tell whether a complaint got an answer."""
+def thread_authors(db: Database, since: str | None = None,
+                   threads: list[str] | None = None) -> dict[str, list[tuple[str, str]]]:
+    """Per thread, who posted when: to tell whether a complaint got an answer. With
+    ``since``, posts published since then; with ``threads``, those threads only."""
+    where, params = ["published_at IS NOT NULL", "author_id IS NOT NULL"], []
+    if since:
+        where.append("published_at >= ?")
+        params.append(since)
+    if threads is not None:
+        where.append("source_id || ':' || coalesce(thread_id, id) IN "
+                     "(SELECT value FROM json_each(?))")
+        params.append(json.dumps(sorted(set(threads))))
     out: dict[str, list[tuple[str, str]]] = {}
     for thread, when, author in db.execute(
-            """SELECT source_id || ':' || coalesce(thread_id, id), published_at, author_id
-               FROM mentions WHERE published_at IS NOT NULL AND author_id IS NOT NULL"""):
+            f"""SELECT source_id || ':' || coalesce(thread_id, id), published_at, author_id
+                FROM mentions WHERE {' AND '.join(where)}""", params):
         out.setdefault(thread, []).append((when, author))
     return out
 
 
 def author_profiles(db: Database, author_ids: list[str]) -> dict[str, dict]:
     """Handle, source and profile link of the given authors."""
-    profiles = {}
-    for author in author_ids:
-        row = db.execute("SELECT source_id, handle, display_name, profile_url FROM authors "
-                         "WHERE id = ?", [author]).fetchone()
-        if row:
-            profiles[author] = dict(zip(("source", "handle", "name", "profile_url"), row,
-                                        strict=True))
-    return profiles
+    rows = db.execute(
+        """SELECT id, source_id, handle, display_name, profile_url FROM authors
+           WHERE id IN (SELECT value FROM json_each(?))""", [json.dumps(sorted(set(author_ids)))])
+    return {author: dict(zip(("source", "handle", "name", "profile_url"), row, strict=True))
+            for author, *row in rows}
+
+
+def filter_choices(db: Database) -> dict:
+    """What the dashboard's filters can take, from indexes only: the languages and sources
+    that have mentions, the first and last publication times, and whether any mention is
+    stored."""
+    first, last = db.execute("""SELECT (SELECT min(published_at) FROM mentions),
+                                       (SELECT max(published_at) FROM mentions)""").fetchone()
+    return {"languages": _distinct(db, "language"), "sources": _distinct(db, "source_id"),
+            "first_published": first, "last_published": last,
+            "has_mentions": db.execute("SELECT EXISTS (SELECT 1 FROM mentions)").fetchone()[0]
+            == 1}
+
+
+def _distinct(db: Database, column: str) -> list[str]:
+    """Distinct non-null values of an indexed column of ``mentions``, hopping from one value
+    to the next through the index (a handful of lookups, not a scan)."""
+    return [value for (value,) in db.execute(
+        f"""WITH RECURSIVE hop(value) AS (
+                SELECT min({column}) FROM mentions
+                UNION ALL
+                SELECT (SELECT min({column}) FROM mentions WHERE {column} > hop.value)
+                FROM hop WHERE hop.value IS NOT NULL)
+            SELECT value FROM hop WHERE value IS NOT NULL""")]
+
+
+def question_posts(db: Database, first: str, last: str) -> list[ThreadPost]:
+    """The questions asked on the UTC days ``first``–``last`` and the posts of their threads
+    published since, oldest first: what ``insights.questions.community_questions`` needs to
+    tell whether and how fast each was answered."""
+    since = _shift(first, -1)
+    asked = db.execute(
+        f"""SELECT m.id, m.source_id, m.thread_id FROM mentions m
+            WHERE m.published_at >= ? AND m.published_at < ?
+              AND date(m.published_at) BETWEEN ? AND ? AND {IS_QUESTION}""",
+        [since, _shift(last, 2), first, last]).fetchall()
+    threads = sorted({(source, thread) for _, source, thread in asked if thread is not None})
+    alone = sorted(mention for mention, _, thread in asked if thread is None)
+    columns = f"""m.published_at, m.seq, m.id, m.source_id || ':' || coalesce(m.thread_id, m.id),
+                  a.handle, m.published_at, {IS_QUESTION}, m.url, m.text"""
+    rows = db.execute(
+        f"""SELECT {columns} FROM json_each(?) t
+            CROSS JOIN mentions m ON m.source_id = json_extract(t.value, '$[0]')
+                AND m.thread_id = json_extract(t.value, '$[1]')
+            LEFT JOIN authors a ON a.id = m.author_id
+            WHERE m.published_at >= ?""", [json.dumps(threads), since]).fetchall()
+    rows += db.execute(
+        f"""SELECT {columns} FROM mentions m LEFT JOIN authors a ON a.id = m.author_id
+            WHERE m.id IN (SELECT value FROM json_each(?))""", [json.dumps(alone)]).fetchall()
+    return [ThreadPost(*row[2:6], bool(row[6]), row[7], row[8]) for row in sorted(rows)]
+
+
+def _shift(day: str, days: int) -> str:
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+def search_between(db: Database, query: str, first: str, last: str, *,
+                   source: str | None = None, limit: int = 2000) -> list[dict]:
+    """``store.search_mentions`` within the UTC days ``first``–``last``: mentions whose
+    title or text holds every term of ``query`` (Cyrillic or Latin; "quotes" keep a phrase),
+    newest first, walking the days back from the newest so that a common word stops early."""
+    terms = parse_query(query)
+    if not terms:
+        return []
+    where = ["m.published_at >= ? AND m.published_at < ?",
+             "date(m.published_at) BETWEEN ? AND ?"]
+    params: list = [_shift(first, -1), _shift(last, 2), first, last]
+    indexed = [term for term in terms if len(term) >= MIN_INDEXED_TERM]
+    if indexed:
+        where.append("m.seq IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
+        params.append(" AND ".join('"{}"'.format(term.replace('"', '""')) for term in indexed))
+    for term in terms:
+        if len(term) < MIN_INDEXED_TERM:
+            where.append("(lower(m.text) LIKE ? OR lower(coalesce(m.title, '')) LIKE ?)")
+            params += [f"%{term.lower()}%"] * 2
+    if source:
+        where.append("m.source_id = ?")
+        params.append(source)
+    rows = db.execute(
+        f"""SELECT m.id, m.source_id, m.url, m.kind, m.published_at, m.title, m.text, a.handle
+            FROM mentions m INDEXED BY mentions_published
+            LEFT JOIN authors a ON a.id = m.author_id
+            WHERE {" AND ".join(where)} ORDER BY m.published_at DESC, m.seq DESC LIMIT ?""",
+        [*params, limit]).fetchall()
+    keys = ("id", "source", "url", "kind", "published_at", "title", "text", "author")
+    found = [dict(zip(keys, row, strict=True)) for row in rows]
+    for post in found:
+        post["snippet"] = snippet(post["text"], terms)
+    return found
+
+
+def mention_evidence(db: Database, mention_ids: list[str]) -> dict[str, dict]:
+    """Tags (evidence decoded), hits and human corrections of the given mentions."""
+    out = {mention: {"tags": {}, "hits": [], "corrections": []} for mention in mention_ids}
+    if not mention_ids:
+        return out
+    ids = json.dumps(sorted(set(mention_ids)))
+    for mention, name, value, score, model, version, evidence in db.execute(
+            """SELECT mention_id, name, value, score, model, model_version, evidence FROM tags
+               WHERE mention_id IN (SELECT value FROM json_each(?))""", [ids]):
+        out[mention]["tags"][name] = {"value": value, "score": score, "model": model,
+                                      "model_version": version,
+                                      "evidence": json.loads(evidence) if evidence else {}}
+    keys = ("kind", "key", "label", "sentiment", "confidence", "start", "end", "evidence",
+            "method", "sentence", "extra")
+    for mention, *row in db.execute(
+            """SELECT mention_id, kind, key, label, sentiment, confidence, start, end,
+                      evidence, method, sentence, extra FROM hits
+               WHERE mention_id IN (SELECT value FROM json_each(?))
+               ORDER BY mention_id, start, id""", [ids]):
+        hit = dict(zip(keys, row, strict=True))
+        hit["extra"] = json.loads(hit["extra"] or "{}")
+        out[mention]["hits"].append(hit)
+    keys = ("field", "old_value", "new_value", "note", "created_at")
+    for mention, *row in db.execute(
+            """SELECT mention_id, field, old_value, new_value, note, created_at
+               FROM corrections WHERE mention_id IN (SELECT value FROM json_each(?))
+               ORDER BY id""", [ids]):
+        out[mention]["corrections"].append(dict(zip(keys, row, strict=True)))
+    return out
+
+
+def complaint_clusters(db: Database) -> list[dict]:
+    """Complaint clusters, largest first, with terms and details decoded."""
+    keys = ("id", "label", "terms", "size", "details", "created_at", "updated_at")
+    rows = [dict(zip(keys, row, strict=True)) for row in db.execute(
+        """SELECT id, label, terms, size, details, created_at, updated_at FROM clusters
+           ORDER BY size DESC, id""")]
+    for row in rows:
+        row["terms"], row["details"] = json.loads(row["terms"]), json.loads(row["details"])
+    return rows
+
+
+def cluster_days(db: Database) -> dict[str, Counter]:
+    """Members of each complaint cluster per UTC day of publication."""
+    out: dict[str, Counter] = {}
+    for cluster, day, members in db.execute("SELECT cluster_id, day, members FROM cluster_days"):
+        out.setdefault(cluster, Counter())[day] = members
+    return out
+
+
+def cluster_members(db: Database, cluster_id: str, limit: int = 10) -> list[dict]:
+    """Posts of one complaint cluster: its representative posts first, then the nearest to
+    its centre (``score`` is the distance)."""
+    keys = ("cluster_id", "mention_id", "score", "representative", "published_at",
+            "language", "source", "url", "text")
+    rows = db.execute(
+        """SELECT c.cluster_id, c.mention_id, c.score, c.representative, m.published_at,
+                  m.language, m.source_id, m.url, m.text
+           FROM cluster_members c JOIN mentions m ON m.id = c.mention_id
+           WHERE c.cluster_id = ?
+           ORDER BY c.representative DESC, c.score IS NULL, c.score, m.published_at DESC
+           LIMIT ?""", [cluster_id, limit]).fetchall()
+    return [dict(zip(keys, row, strict=True)) | {"representative": bool(row[3])}
+            for row in rows]

@@ -14,11 +14,8 @@ NPS_COLUMNS = ["handle", "source", "brand", "class", "posts", "positive", "negat
 @st.cache_data(ttl=common.TTL, max_entries=16, show_spinner="Ranking advocates…")
 def load(path: str, key: tuple, min_mentions: int) -> dict:
     filters = Filters.from_key(key)
-    rows = common.rows_for(path, filters)
-    language_of = common.language_of(path, bool(filters.language))
     with store.open_db(path) as db:
-        page = views.advocates(db, rows, filters, common.catalogue(), language_of,
-                               min_mentions)
+        page = views.advocates(db, filters, common.catalogue(), min_mentions)
         page["export"] = views.advocate_export(db, page["table"], common.catalogue(), filters)
     return page
 

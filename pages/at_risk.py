@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 import pandas as pd
 import streamlit as st
 
@@ -16,11 +14,8 @@ DAYS = 30  # "recent" for the queue, as in insights.report.at_risk
 
 @st.cache_data(ttl=common.TTL, max_entries=16, show_spinner="Building the queue…")
 def load(path: str, key: tuple) -> list[dict]:
-    filters = Filters.from_key(key)
-    since = min(filters.since(), (filters.now - timedelta(days=DAYS)).isoformat())
-    rows = common.rows_for(path, filters, since)
     with store.open_db(path) as db:
-        return views.at_risk(db, rows, filters, common.catalogue(), DAYS)
+        return views.at_risk(db, Filters.from_key(key), common.catalogue(), DAYS)
 
 
 def save_status(author_id: str, handle: str) -> None:

@@ -52,29 +52,6 @@ def summary(path: str) -> dict:
         return data.store_summary(db, catalogue())
 
 
-@st.cache_data(ttl=TTL, max_entries=2, show_spinner="Reading tagged mentions…")
-def mention_rows(path: str, since: str):
-    with store.open_db(path) as db:
-        return data.mentions_since(db, since)
-
-
-@st.cache_data(ttl=TTL, max_entries=1, show_spinner="Reading mention languages…")
-def language_map(path: str) -> dict[str, str]:
-    with store.open_db(path) as db:
-        return data.mention_languages(db)
-
-
-def language_of(path: str, needed: bool) -> Callable:
-    """The language of a row; the id → language map is only read when ``needed``."""
-    if data.has_language_field() or not needed:
-        return data.language_getter(None)
-    return data.language_getter(language_map(path))
-
-
-def rows_for(path: str, filters: Filters, since: str | None = None):
-    return mention_rows(path, since or filters.since())
-
-
 def clear_caches() -> None:
     """Forget every cached read (after the dashboard writes, or on "Refresh data")."""
     st.cache_data.clear()
@@ -179,7 +156,7 @@ def page_param(key: str, widget_key: str, default=None, cast: Callable = str,
 
 def no_data(message: str) -> bool:
     """Tell what to do next on an empty store; True when the page should stop."""
-    if summary(db_path())["totals"]["mentions"]:
+    if summary(db_path())["has_mentions"]:
         return False
     st.info(message)
     return True
@@ -280,7 +257,6 @@ def when(value: str | None) -> str:
         return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return value
-
 
 
 def download_buttons(rows: list[dict], columns: list[str], what: str,

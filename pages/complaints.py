@@ -7,34 +7,22 @@ from pages import common
 
 
 @st.cache_data(ttl=common.TTL, max_entries=8, show_spinner="Reading complaint clusters…")
-def load(path: str, key: tuple) -> dict:
-    filters = Filters.from_key(key)
+def load(path: str, key: tuple) -> list[dict]:
     with store.open_db(path) as db:
-        page = views.complaints(db, [], filters)
-        if page["clusters"]:
-            rows = common.rows_for(path, filters)
-            page = views.complaints(db, rows, filters)
-        return page
+        return views.complaints(db, Filters.from_key(key))
 
 
 @st.cache_data(ttl=common.TTL, max_entries=16, show_spinner=False)
-def cluster_posts(path: str, key: tuple, cluster_id: str) -> list[dict]:
-    rows = common.rows_for(path, Filters.from_key(key))
+def cluster_posts(path: str, cluster_id: str) -> list[dict]:
     with store.open_db(path) as db:
-        return views.cluster_posts(db, cluster_id, rows)
+        return views.cluster_posts(db, cluster_id)
 
 
 st.title("Complaints")
 filters = common.global_filters(keep=("cluster",))
 if common.no_data(common.EMPTY_STORE):
     st.stop()
-page = load(common.db_path(), filters.key())
-if not page["available"]:
-    st.info("Complaint clusters are not available yet: this version of Otklik cannot read "
-            "them (`insights.queries.complaint_clusters` is missing). They will appear here "
-            "once the clustering stage of `otklik analyze` lands.")
-    st.stop()
-clusters = page["clusters"]
+clusters = load(common.db_path(), filters.key())
 if not clusters:
     st.info("No complaint clusters yet. Run `otklik tag` (it keeps embeddings of negative "
             "posts), then `otklik analyze` to group complaints.")
@@ -58,7 +46,7 @@ chosen = st.selectbox("Open a cluster", ids, key="complaints_cluster", format_fu
 common.sync_url(filters, {"cluster": chosen})
 if chosen:
     st.subheader(common.safe(labels[chosen]))
-    posts = cluster_posts(common.db_path(), filters.key(), chosen)
+    posts = cluster_posts(common.db_path(), chosen)
     if not posts:
         st.info("This cluster has no stored posts left (they may have been erased).")
     for post in posts:

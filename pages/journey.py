@@ -2,6 +2,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+import store
 from dashboard import views
 from dashboard.filters import Filters
 from pages import common
@@ -9,19 +10,15 @@ from pages import common
 
 @st.cache_data(ttl=common.TTL, max_entries=16, show_spinner="Building the journey map…")
 def load(path: str, key: tuple, product: str | None) -> dict:
-    filters = Filters.from_key(key)
-    rows = common.rows_for(path, filters)
-    return views.journey(rows, filters, common.catalogue(),
-                         common.language_of(path, bool(filters.language)), product)
+    with store.open_db(path) as db:
+        return views.journey(db, Filters.from_key(key), common.catalogue(), product)
 
 
 @st.cache_data(ttl=common.TTL, max_entries=32, show_spinner=False)
 def posts(path: str, key: tuple, product: str | None, touchpoint: str, week: str) -> list:
-    filters = Filters.from_key(key)
-    rows = common.rows_for(path, filters)
-    return views.journey_posts(rows, filters, common.catalogue(),
-                               common.language_of(path, bool(filters.language)), product,
-                               touchpoint, week)
+    with store.open_db(path) as db:
+        return views.journey_posts(db, Filters.from_key(key), common.catalogue(), product,
+                                   touchpoint, week)
 
 
 st.title("Customer journey")

@@ -12,13 +12,9 @@ LIMIT = 50
 @st.cache_data(ttl=common.TTL, max_entries=32, show_spinner="Searching…")
 def load(path: str, key: tuple, text: str, product: str | None, touchpoint: str | None,
          sentiment: str | None) -> dict:
-    filters = Filters.from_key(key)
-    rows = common.rows_for(path, filters)
     with store.open_db(path) as db:
-        return views.mentions(db, rows, filters,
-                              common.language_of(path, bool(filters.language)), text=text,
-                              product=product, touchpoint=touchpoint, sentiment=sentiment,
-                              limit=LIMIT)
+        return views.mentions(db, Filters.from_key(key), text=text, product=product,
+                              touchpoint=touchpoint, sentiment=sentiment, limit=LIMIT)
 
 
 def save_correction(mention_id: str) -> None:
@@ -98,9 +94,6 @@ if not posts:
         st.info("No tagged brand mention in this period for these filters. Type words to "
                 "search every stored post, or widen the period in the sidebar.")
     st.stop()
-if not page["evidence_available"]:
-    st.caption("Evidence highlighting needs `insights.queries.mention_evidence`; the tags "
-               "below come from the brand rows.")
 for post in posts:
     with st.container(border=True):
         common.show_post({**post, "published_at": common.when(post["published_at"])})

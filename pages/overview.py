@@ -14,11 +14,8 @@ SENTIMENT_COLOURS = alt.Scale(domain=["negative", "neutral", "positive", "untagg
 
 @st.cache_data(ttl=common.TTL, max_entries=16, show_spinner="Counting…")
 def load(path: str, key: tuple) -> dict:
-    filters = Filters.from_key(key)
-    rows = common.rows_for(path, filters)
     with store.open_db(path) as db:
-        return views.overview(db, rows, filters, common.catalogue(),
-                              common.language_of(path, bool(filters.language)))
+        return views.overview(db, Filters.from_key(key), common.catalogue())
 
 
 st.title("Overview")
@@ -27,6 +24,9 @@ if common.no_data(common.EMPTY_STORE):
     st.stop()
 page = load(common.db_path(), filters.key())
 st.caption(f"{filters.describe()} · compared with {filters.previous[0]} – {filters.previous[1]}")
+if page["stale_days"]:
+    st.caption(f"Figures of {page['stale_days']} day(s) changed since the last `otklik analyze` "
+               "are computed on the fly; `otklik analyze` stores them again.")
 
 if page["alerts"]:
     st.subheader(f"Open alerts ({len(page['alerts'])})")

@@ -12,14 +12,8 @@ from store.insights import set_alert_status
 
 @st.cache_data(ttl=common.TTL, max_entries=16, show_spinner="Finding negative trends…")
 def load(path: str, key: tuple) -> dict:
-    filters = Filters.from_key(key)
-    rows = common.rows_for(path, filters)
     with store.open_db(path) as db:
-        page = views.trends(db, rows, filters, common.catalogue(),
-                            common.language_of(path, bool(filters.language)))
-    examples = [i for alert in page["open_alerts"] for i in alert["example_ids"]]
-    page["examples"] = {m.mention_id: m for m in views.example_posts(rows, examples)}
-    return page
+        return views.trends(db, Filters.from_key(key), common.catalogue())
 
 
 def slice_name(key: str) -> str:
@@ -55,10 +49,7 @@ else:
                             key="trends_series",
                             help="The slices with most negatives are shown first.")
     if chosen:
-        series = pd.DataFrame(negative_series(
-            common.rows_for(common.db_path(), filters), filters, chosen)
-            if set(chosen) - set(page["top"]) else
-            [r for r in page["series"] if r["slice"] in chosen])
+        series = pd.DataFrame(negative_series(page["daily"], filters, chosen))
         series["day"] = pd.to_datetime(series["day"])
         series["series"] = series["slice"].map(slice_name)
         lines = alt.Chart(series).mark_line(point=True).encode(
@@ -108,7 +99,7 @@ for alert in alerts:
                 st.link_button("Open the original ↗", url)
         missing = len(alert["example_ids"]) - len(examples)
         if missing > 0:
-            st.caption(f"{missing} example post(s) fall outside the period loaded.")
+            st.caption(f"{missing} example post(s) are no longer stored.")
         left, right, _ = st.columns([1, 1, 4])
         if alert["status"] == "open":
             left.button("Acknowledge", key=f"ack-{alert['id']}", on_click=change_status,

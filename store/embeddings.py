@@ -31,10 +31,11 @@ def load_embeddings(
     if mention_ids is not None:
         if not mention_ids:
             return [], np.zeros((0, 0), dtype=np.float32)
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_ids (id TEXT PRIMARY KEY)")
-        db.execute("DELETE FROM wanted_ids")
-        db.conn.executemany("INSERT OR IGNORE INTO wanted_ids VALUES (?)",
-                            [(m,) for m in mention_ids])
+        with db.atomic():  # committed here: no transaction is left open behind a read
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_ids (id TEXT PRIMARY KEY)")
+            db.execute("DELETE FROM wanted_ids")
+            db.conn.executemany("INSERT OR IGNORE INTO wanted_ids VALUES (?)",
+                                [(m,) for m in mention_ids])
         sql += " AND mention_id IN (SELECT id FROM wanted_ids)"
     rows = db.execute(sql + " ORDER BY mention_id", params).fetchall()
     if not rows:

@@ -293,6 +293,164 @@ def m008_bands_by_seq(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m009_rollups(db: Database) -> None:
+    """Indexes the dashboard reads by (a mention's hits by kind, an author's posts by time,
+    languages, question hits, negative and churn hits), the daily roll-ups of brand mentions
+    (``brand_days``, ``touchpoint_days``, ``author_days``) and members of complaint clusters
+    per day (``cluster_days``, kept by triggers). Triggers mark the UTC day of every change
+    that moves a roll-up (mentions, sentiment tags, hits, corrections) in
+    ``rollup_stale_days``; readers compute those days afresh until ``otklik analyze`` stores
+    them again. Every existing day starts stale."""
+    _run(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS hits_mention_kind_key ON hits (mention_id, kind, key);
+        DROP INDEX IF EXISTS hits_mention;
+        CREATE INDEX mentions_author_published ON mentions (author_id, published_at);
+        DROP INDEX IF EXISTS mentions_author;
+        CREATE INDEX mentions_language ON mentions (language);
+        CREATE TABLE brand_days (
+            day TEXT NOT NULL,
+            brand TEXT NOT NULL,
+            brands TEXT NOT NULL,
+            product TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            language TEXT NOT NULL,
+            sentiment TEXT NOT NULL,
+            mentions INTEGER NOT NULL,
+            negative INTEGER NOT NULL,
+            neutral INTEGER NOT NULL,
+            positive INTEGER NOT NULL,
+            PRIMARY KEY (day, brand, brands, product, source_id, language, sentiment)
+        ) WITHOUT ROWID;
+        CREATE TABLE touchpoint_days (
+            day TEXT NOT NULL,
+            touchpoint TEXT NOT NULL,
+            brand TEXT NOT NULL,
+            brands TEXT NOT NULL,
+            product TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            language TEXT NOT NULL,
+            sentiment TEXT NOT NULL,
+            mentions INTEGER NOT NULL,
+            negative INTEGER NOT NULL,
+            PRIMARY KEY (day, touchpoint, brand, brands, product, source_id, language, sentiment)
+        ) WITHOUT ROWID;
+        CREATE TABLE author_days (
+            day TEXT NOT NULL,
+            brand TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            language TEXT NOT NULL,
+            mentions INTEGER NOT NULL,
+            positive INTEGER NOT NULL,
+            negative INTEGER NOT NULL,
+            recommended INTEGER NOT NULL,
+            churned INTEGER NOT NULL,
+            PRIMARY KEY (day, brand, author_id, source_id, language)
+        ) WITHOUT ROWID;
+        CREATE TABLE rollup_stale_days (day TEXT PRIMARY KEY) WITHOUT ROWID;
+        INSERT INTO rollup_stale_days (day)
+            SELECT DISTINCT date(published_at) FROM mentions
+            WHERE date(published_at) IS NOT NULL;
+        CREATE INDEX hits_question ON hits (mention_id)
+            WHERE kind = 'intent' AND key = 'question';
+        CREATE INDEX hits_negative_or_churn ON hits (mention_id)
+            WHERE sentiment = 'negative' OR (kind = 'intent' AND key = 'churn');
+        CREATE TABLE cluster_days (
+            cluster_id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            members INTEGER NOT NULL,
+            PRIMARY KEY (cluster_id, day)
+        ) WITHOUT ROWID;
+        INSERT INTO cluster_days (cluster_id, day, members)
+            SELECT c.cluster_id, date(m.published_at), count(*)
+            FROM cluster_members c JOIN mentions m ON m.id = c.mention_id
+            WHERE date(m.published_at) IS NOT NULL GROUP BY 1, 2
+        """,
+    )
+    for trigger in _STALE_TRIGGERS + _CLUSTER_DAY_TRIGGERS:  # their bodies hold semicolons
+        db.execute(trigger)
+
+
+# Trigger bodies carry no ON CONFLICT clause: the conflict policy of the statement firing
+# the trigger (an upsert of a tag, an INSERT OR REPLACE) would override it.
+_MARK = """INSERT INTO rollup_stale_days (day) SELECT changed.day FROM (SELECT {} AS day) changed
+    WHERE changed.day IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM rollup_stale_days s WHERE s.day = changed.day)"""
+_DAY_OF = "date({}.published_at)"
+_DAY_OF_MENTION = "(SELECT date(published_at) FROM mentions WHERE id = {}.mention_id)"
+
+
+def _mark(row: str, of_mention: bool = True) -> str:
+    """The statement marking the day of the ``old`` or ``new`` row (its mention's) stale."""
+    return _MARK.format((_DAY_OF_MENTION if of_mention else _DAY_OF).format(row))
+
+
+_STALE_TRIGGERS = [
+    f"""CREATE TRIGGER rollup_mention_insert AFTER INSERT ON mentions
+        BEGIN {_mark("new", of_mention=False)}; END""",
+    f"""CREATE TRIGGER rollup_mention_delete AFTER DELETE ON mentions
+        BEGIN {_mark("old", of_mention=False)}; END""",
+    f"""CREATE TRIGGER rollup_mention_update AFTER UPDATE OF published_at, duplicate_of,
+            language, source_id, author_id ON mentions
+        WHEN old.published_at IS NOT new.published_at OR old.duplicate_of IS NOT new.duplicate_of
+          OR old.language IS NOT new.language OR old.source_id IS NOT new.source_id
+          OR old.author_id IS NOT new.author_id
+        BEGIN {_mark("old", of_mention=False)}; {_mark("new", of_mention=False)}; END""",
+    f"""CREATE TRIGGER rollup_tag_insert AFTER INSERT ON tags WHEN new.name = 'sentiment'
+        BEGIN {_mark("new")}; END""",
+    f"""CREATE TRIGGER rollup_tag_update AFTER UPDATE ON tags
+        WHEN 'sentiment' IN (old.name, new.name)
+        BEGIN {_mark("old")}; {_mark("new")}; END""",
+    f"""CREATE TRIGGER rollup_tag_delete AFTER DELETE ON tags WHEN old.name = 'sentiment'
+        BEGIN {_mark("old")}; END""",
+    f"""CREATE TRIGGER rollup_hit_insert AFTER INSERT ON hits WHEN new.kind != 'entity'
+        BEGIN {_mark("new")}; END""",
+    f"""CREATE TRIGGER rollup_hit_update AFTER UPDATE ON hits
+        BEGIN {_mark("old")}; {_mark("new")}; END""",
+    f"""CREATE TRIGGER rollup_hit_delete AFTER DELETE ON hits WHEN old.kind != 'entity'
+        BEGIN {_mark("old")}; END""",
+    f"""CREATE TRIGGER rollup_correction_insert AFTER INSERT ON corrections
+        BEGIN {_mark("new")}; END""",
+    f"""CREATE TRIGGER rollup_correction_update AFTER UPDATE ON corrections
+        BEGIN {_mark("old")}; {_mark("new")}; END""",
+    f"""CREATE TRIGGER rollup_correction_delete AFTER DELETE ON corrections
+        BEGIN {_mark("old")}; END""",
+]
+
+# Members of complaint clusters per day of publication, kept by SQLite as members come and
+# go. A member erased with its mention is counted out before the mention goes: the cascade
+# that then deletes the member runs when the mention is already gone, and counts nothing.
+_IN = """UPDATE cluster_days SET members = members + 1 WHERE {clusters} AND day = {day};
+    INSERT INTO cluster_days (cluster_id, day, members)
+    SELECT c.cluster_id, {day}, 1 FROM ({members}) c WHERE {day} IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM cluster_days d WHERE d.cluster_id = c.cluster_id
+                    AND d.day = {day})"""
+_OUT = """UPDATE cluster_days SET members = members - 1 WHERE {clusters} AND day = {day};
+    DELETE FROM cluster_days WHERE {clusters} AND day = {day} AND members <= 0"""
+_CLUSTERS_OF = "SELECT cluster_id FROM cluster_members WHERE mention_id = {}.id"
+_CLUSTER_DAY_TRIGGERS = [
+    f"""CREATE TRIGGER cluster_days_member_in AFTER INSERT ON cluster_members
+        BEGIN {_IN.format(clusters="cluster_id = new.cluster_id",
+                          members="SELECT new.cluster_id AS cluster_id",
+                          day=_DAY_OF_MENTION.format("new"))}; END""",
+    f"""CREATE TRIGGER cluster_days_member_out AFTER DELETE ON cluster_members
+        BEGIN {_OUT.format(clusters="cluster_id = old.cluster_id",
+                           day=_DAY_OF_MENTION.format("old"))}; END""",
+    f"""CREATE TRIGGER cluster_days_mention_out BEFORE DELETE ON mentions
+        BEGIN {_OUT.format(clusters=f"cluster_id IN ({_CLUSTERS_OF.format('old')})",
+                           day=_DAY_OF.format("old"))}; END""",
+    f"""CREATE TRIGGER cluster_days_mention_moved AFTER UPDATE OF published_at ON mentions
+        WHEN date(old.published_at) IS NOT date(new.published_at)
+        BEGIN {_OUT.format(clusters=f"cluster_id IN ({_CLUSTERS_OF.format('new')})",
+                           day=_DAY_OF.format("old"))};
+        {_IN.format(clusters=f"cluster_id IN ({_CLUSTERS_OF.format('new')})",
+                    members=_CLUSTERS_OF.format("new"), day=_DAY_OF.format("new"))}; END""",
+]
+
+
 def _run(db: Database, script: str) -> None:
     """Run each statement of ``script`` inside the migration's open transaction.
 

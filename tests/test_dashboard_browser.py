@@ -23,16 +23,9 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path(os.environ.get("OTKLIK_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking"]
-# The app runs with the read queries the dashboard asks insights/queries.py for installed
-# (the same reference functions as tests/test_app.py), so evidence highlighting is rendered.
 SERVER = """
 import sys
-sys.path[:0] = [{root!r}, {tests!r}]
-import test_app
-from insights import queries
-for name in ("mention_evidence", "complaint_clusters", "cluster_members"):
-    if not hasattr(queries, name):
-        setattr(queries, name, getattr(test_app, name))
+sys.path[:0] = [{root!r}]
 from streamlit.web.cli import main
 sys.argv = ["streamlit", "run", {app!r}, "--server.headless", "true",
             "--server.address", "127.0.0.1", "--server.port", {port!r},
@@ -78,7 +71,7 @@ def server(tmp_path_factory):
     database = folder / "otklik.db"
     build_populated_db(database)
     port = _free_port()
-    script = SERVER.format(root=str(ROOT), tests=str(ROOT / "tests"),
+    script = SERVER.format(root=str(ROOT),
                            app=str(ROOT / "app.py"), port=str(port))
     env = {**os.environ, "OTKLIK_DB": str(database), "PYTHONUNBUFFERED": "1"}
     log = (folder / "streamlit.log").open("w")

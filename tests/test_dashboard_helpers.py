@@ -1,5 +1,6 @@
 """The dashboard's pure helpers: filters and the URL, aggregates, evidence and escaping."""
 
+from collections import Counter
 from datetime import date
 from html.parser import HTMLParser
 
@@ -19,6 +20,7 @@ from dashboard.evidence import (
 )
 from dashboard.filters import Choices, Filters, day_of, from_query, query_string, with_changes
 from insights.mention_facts import BrandMention
+from insights.rollups import group, rollup_rows
 
 CHOICES = Choices(brands=("volna", "telenova"), languages=("en", "ru", "uk"),
                   sources=("forum", "reviews"), last_day=date(2026, 11, 20))
@@ -26,11 +28,17 @@ PERIOD = Filters(date(2026, 11, 14), date(2026, 11, 20))  # a week
 
 
 def bm(mention, day, *, brand="volna", stance="negative", author="olga", source="forum",
-       product=None, touchpoints=(), intents=(), duplicate=False, hour=10):
+       product=None, touchpoints=(), intents=(), duplicate=False, hour=10, language="ru"):
     return BrandMention(mention, author, source, f"{source}:{mention}",
                         f"{day}T{hour:02d}:00:00+00:00", brand, product, stance, stance,
                         tuple(touchpoints), tuple(intents), None, 0, 0, 0, duplicate, False,
-                        f"https://f.example/{mention}", "текст")
+                        f"https://f.example/{mention}", "текст", language)
+
+
+def totals(rows, table, by, first="2026-11-07", last="2026-11-20", **where):
+    """What ``insights.daily.Window.totals`` returns for these rows (all days stale)."""
+    return group([row for row in rollup_rows(rows)[table] if first <= row[0] <= last],
+                 table, by, where)
 
 
 # --- filters ---------------------------------------------------------------------------
@@ -86,9 +94,11 @@ def test_kpis_with_changes_against_the_previous_period():
             bm("4", "2026-11-10"), bm("5", "2026-11-11"),
             bm("6", "2026-11-16", brand="telenova", author="kate"),
             bm("7", "2026-11-16", duplicate=True)]
-    filtered = agg.apply_filters(rows, PERIOD)
-    assert "7" not in {m.mention_id for m in filtered}  # a cross-posted copy counts once
-    kpis = {k.label: k for k in agg.overview_kpis(filtered, filtered, PERIOD, ["volna"],
+    brand_days = totals(rows, "brand_days", ("day", "brand", "brands"))
+    assert sum(sums[0] for sums in brand_days.values()) == 6  # a cross-posted copy: left out
+    authors = [totals(rows, "author_days", ("brand", "author_id"), *days, brand=["volna"])
+               for days in (("2026-11-14", "2026-11-20"), ("2026-11-07", "2026-11-13"))]
+    kpis = {k.label: k for k in agg.overview_kpis(brand_days, *authors, PERIOD, ["volna"],
                                                   ["volna", "telenova"])}
     assert (kpis["Mentions"].value, kpis["Mentions"].previous) == (3, 2)
     assert agg.format_change(kpis["Mentions"]) == "+1 (+50.0%)"
@@ -99,29 +109,44 @@ def test_kpis_with_changes_against_the_previous_period():
     assert (kpis["Share of voice"].value, kpis["Share of voice"].previous) == (75.0, 100.0)
 
 
+def test_a_post_naming_two_chosen_brands_counts_once():
+    rows = [bm("1", "2026-11-15"), bm("1", "2026-11-15", brand="telenova", stance="positive"),
+            bm("2", "2026-11-16", brand="telenova")]
+    brand_days = totals(rows, "brand_days", ("day", "brand", "brands"))
+    both = agg.brand_sums(brand_days, ["volna", "telenova"], "2026-11-14", "2026-11-20")
+    assert (both["posts"], both["mentions"], both["negative"], both["positive"]) == (2, 3, 2, 1)
+    assert agg.brand_sums(brand_days, ["telenova"], "2026-11-14", "2026-11-20")["posts"] == 2
+
+
 def test_kpi_formatting_without_a_previous_value():
     kpi = agg.Kpi("Mentions", 3, None)
     assert agg.format_change(kpi) is None and agg.format_number(1234) == "1 234"
     assert agg.format_number(None) == "–" and agg.format_number(12.345, "%") == "12.3%"
 
 
-def test_filters_select_brand_source_and_language():
-    rows = [bm("1", "2026-11-15", source="forum"), bm("2", "2026-11-15", source="reviews"),
-            bm("3", "2026-11-15", brand="telenova")]
-    languages = {"1": "ru", "2": "uk", "3": "uk"}.get
-    chosen = Filters(PERIOD.start, PERIOD.end, "volna", "uk", None)
-    assert [m.mention_id for m in agg.apply_filters(
-        rows, chosen, lambda m: languages(m.mention_id))] == ["2"]
-    by_source = Filters(PERIOD.start, PERIOD.end, source="forum")
-    assert [m.mention_id for m in agg.apply_filters(rows, by_source, brand=False)] == ["1", "3"]
+def test_roll_ups_select_brand_source_and_language():
+    rows = [bm("1", "2026-11-15", source="forum"),
+            bm("2", "2026-11-15", source="reviews", language="uk"),
+            bm("3", "2026-11-15", brand="telenova", language="uk")]
+    uk = totals(rows, "brand_days", ("brand",), brand="volna", language="uk")
+    assert uk == {("volna",): [1, 1, 0, 0]}
+    forum = totals(rows, "brand_days", ("day", "brand", "brands"), source_id="forum")
+    assert agg.post_count(forum, None) == 2 and agg.post_count(forum, ["volna"]) == 1
+    assert agg.post_count(totals(rows, "brand_days", ("brand", "brands")), None) == 3
 
 
 def test_daily_sentiment_has_every_day_of_the_period():
     rows = [bm("1", "2026-11-15"), bm("2", "2026-11-15", stance="positive")]
-    daily = agg.daily_sentiment(rows, PERIOD)
+    daily = agg.daily_sentiment(totals(rows, "brand_days", ("day", "brand", "brands")),
+                                PERIOD, ["volna"])
     assert len({row["day"] for row in daily}) == 7
+    assert {row["sentiment"] for row in daily} == {"negative", "neutral", "positive"}
     assert {(r["day"], r["sentiment"]): r["mentions"] for r in daily}[
         ("2026-11-15", "negative")] == 1
+    untagged = agg.daily_sentiment(totals([bm("3", "2026-11-16", stance=None)], "brand_days",
+                                          ("day", "brand", "brands")), PERIOD, ["volna"])
+    assert {(r["day"], r["sentiment"]): r["mentions"] for r in untagged}[
+        ("2026-11-16", "untagged")] == 1
 
 
 def test_journey_cells_count_each_post_once_per_touchpoint_and_week():
@@ -130,7 +155,9 @@ def test_journey_cells_count_each_post_once_per_touchpoint_and_week():
             bm("2", "2026-11-17", stance="positive", touchpoints=[("billing", "positive")]),
             bm("3", "2026-11-10", touchpoints=[("billing", "neutral")]),
             bm("4", "2026-11-18", touchpoints=[("support", "negative")])]
-    cells = agg.journey_cells(rows, ["billing", "support", "network"])
+    both = ["volna", "telenova"]
+    found = totals(rows, "touchpoint_days", ("day", "touchpoint", "brand", "brands"))
+    cells = agg.journey_cells(found, both, None, ["billing", "support", "network"])
     billing = next(c for c in cells if c["touchpoint"] == "billing" and c["week"] == "2026-11-16")
     assert (billing["mentions"], billing["negative"], billing["negative_share"]) == (2, 1, 50.0)
     assert {"touchpoint": "network", "week": None, "mentions": 0, "negative": 0,
@@ -140,6 +167,7 @@ def test_journey_cells_count_each_post_once_per_touchpoint_and_week():
     assert worst[0]["change"] == 1
     posts = agg.cell_posts(rows, "billing", "2026-11-16")
     assert [m.mention_id for m in posts] == ["1", "2"]  # negative first
+    assert [m.mention_id for m in agg.cell_rows(rows, PERIOD, ["telenova"])] == ["1"]
 
 
 def test_week_of_is_the_monday():
@@ -151,12 +179,16 @@ def test_slices_series_and_spike_marks():
                touchpoints=[("billing", "negative")]) for i in range(10)]
     rows.append(bm("x", "2026-11-08", product="volna-home", touchpoints=[("billing",
                                                                            "negative")]))
-    table = agg.slice_table(rows, PERIOD)
+    slices = agg.slice_days(
+        totals(rows, "brand_days", ("day", "brand", "product")),
+        totals(rows, "touchpoint_days", ("day", "brand", "product", "touchpoint")))
+    table = agg.slice_table(slices, PERIOD)
     top = table[0]
     assert top["negative"] == 10 and top["previous_negative"] == 1 and top["change"] == 9
     assert {row["slice"] for row in table} == {"volna/*/*", "volna/volna-home/*",
                                                "volna/*/billing", "volna/volna-home/billing"}
-    series = agg.negative_series(rows, PERIOD, ["volna/volna-home/billing"])
+    series = agg.negative_series(agg.daily_negatives(slices, PERIOD), PERIOD,
+                                 ["volna/volna-home/billing"])
     assert len(series) == 7 and sum(r["negative"] for r in series) == 10
     alerts = [{"id": 1, "key": "volna/volna-home/billing", "started_at": "2026-11-01T00:00:00",
                "last_seen_at": "2026-11-16T00:00:00+00:00", "status": "open"},
@@ -192,16 +224,20 @@ def test_advocate_table_filters_and_flattens_components():
 def test_nps_classes_put_detractors_first():
     rows = [bm("1", "2026-11-15", author="a", stance="negative"),
             bm("2", "2026-11-15", author="b", stance="positive"),
-            bm("3", "2026-11-15", author="c", stance="neutral")]
-    classes = tables.nps_classes(rows, ["volna"])
-    assert [(r["author_id"], r["class"]) for r in classes] == [
-        ("a", "detractor"), ("c", "passive"), ("b", "promoter")]
+            bm("3", "2026-11-15", author="c", stance="neutral"),
+            bm("4", "2026-11-16", author="c", stance="positive", intents=["recommendation"])]
+    classes = tables.nps_classes(totals(rows, "author_days", ("brand", "author_id")),
+                                 ["volna"])
+    assert [(r["author_id"], r["class"], r["posts"]) for r in classes] == [
+        ("a", "detractor", 1), ("c", "promoter", 2), ("b", "promoter", 1)]
+    assert classes[1]["recommended"] and not classes[2]["recommended"]
 
 
 def test_author_language_is_the_most_frequent():
-    rows = [bm("1", "2026-11-15"), bm("2", "2026-11-15"), bm("3", "2026-11-15")]
-    languages = {"1": "uk", "2": "uk", "3": "ru"}
-    assert tables.author_languages(rows, lambda m: languages[m.mention_id]) == {"olga": "uk"}
+    rows = [bm("1", "2026-11-15", language="uk"), bm("2", "2026-11-15", language="uk"),
+            bm("3", "2026-11-15", language="ru"), bm("4", "2026-11-15", language=None)]
+    found = totals(rows, "author_days", ("author_id", "language"))
+    assert tables.author_languages(found) == {"olga": "uk"}
 
 
 def test_questions_unanswered_slow_and_answered():
@@ -244,18 +280,16 @@ def test_flatten_for_export_makes_cells_text():
 
 
 def test_cluster_rows_summarise_members():
-    clusters = [{"id": "c1", "label": "refunds", "size": 3, "terms": ["refund"]}]
-    members = [{"cluster_id": "c1", "mention_id": "1", "published_at": "2026-11-15T00:00:00+00:00",
-                "language": "ru"},
-               {"cluster_id": "c1", "mention_id": "2", "published_at": "2026-11-03T00:00:00+00:00",
-                "language": "uk"}]
-    index = agg.by_mention([bm("1", "2026-11-15", product="volna-home",
-                               touchpoints=[("billing", "negative")])])
-    row = tables.cluster_rows(clusters, members, index, PERIOD)[0]
-    assert row["trend"] == [1, 1] and row["in_period"] == 1
-    assert (row["products"], row["touchpoints"], row["terms"]) == ("volna-home", "billing",
-                                                                   "refund")
-    assert set(row["languages"].split(", ")) == {"ru", "uk"}
+    clusters = [{"id": "c1", "label": "refunds", "size": 3, "terms": ["refund"],
+                 "details": {"languages": [["ru", 2], ["uk", 1]],
+                             "products": [["volna-home", 2]],
+                             "touchpoints": [["billing", 3], ["support", 1], ["network", 1],
+                                             ["churn", 1]]}}]
+    days = {"c1": Counter({"2026-11-15": 1, "2026-11-16": 1, "2026-11-03": 1})}
+    row = tables.cluster_rows(clusters, days, PERIOD)[0]
+    assert row["trend"] == [1, 1, 1] and row["in_period"] == 2
+    assert (row["products"], row["terms"]) == ("volna-home", "refund")
+    assert (row["languages"], row["touchpoints"]) == ("ru, uk", "billing, support, network")
 
 
 def test_post_matches_for_searched_posts():
