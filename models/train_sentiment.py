@@ -391,6 +391,19 @@ def score_table(results: dict[str, dict]) -> list[str]:
     return lines
 
 
+SCORED = "Dev: the fp32 model; test: the shipped fp16 weights in fp32."
+
+
+def _bias_line(report: dict) -> str:
+    before, after = report["dev_mean_macro_f1_before_bias"], report["dev_mean_macro_f1"]
+    if not any(report["bias"]):
+        return (f"no decision bias: none raised the mean dev macro-F1 (sets with ≥ "
+                f"{MIN_SELECT_ROWS} dev rows, {before:.3f}) by {MIN_BIAS_GAIN} or more")
+    return (f"decision bias chosen on dev (logit offsets negative/neutral/positive):\n"
+            f"  {report['bias']}, raising the mean dev macro-F1 (sets with ≥ {MIN_SELECT_ROWS}"
+            f" dev rows)\n  from {before:.3f} to {after:.3f}")
+
+
 def write_card(out: Path, report: dict) -> None:
     """The model card ``README.md``: data mix, hyperparameters, time, machine, scores."""
     a = report["args"]
@@ -431,9 +444,7 @@ Reproduce (seeded; bitwise equality needs the same CPU kind and thread count):
   linear warm-up {a['warmup']:.0%} then linear decay; gradient clipping 1.0; dropout 0.1
 - max length {a['max_length']} tokens in training, {a['eval_max_length']} in evaluation;
   length-bucketed batches with dynamic padding; no input prefix
-- decision bias chosen on dev (logit offsets negative/neutral/positive):
-  {report['bias']}, raising the mean dev macro-F1 (sets with ≥ {MIN_SELECT_ROWS} dev rows)
-  from {report['dev_mean_macro_f1_before_bias']:.3f} to {report['dev_mean_macro_f1']:.3f}
+- {_bias_line(report)}
 - wall time: training {report['train_wall_s'] / 60:.1f} min, evaluation
   {report['eval_wall_s'] / 60:.1f} min, whole run {report['total_wall_s'] / 60:.1f} min
   (process CPU time {report['total_cpu_s'] / 60:.1f} min) on {report['machine']},
@@ -451,7 +462,7 @@ research-only. These weights are derived from them: check before commercial use.
 
 Macro-F1 and macro-recall are over the classes a set has (two-class sets: positive and
 negative only; marked). F1(pos,neg) is the SentiRuEval measure: F1 averaged over positive
-and negative in three-class prediction.
+and negative in three-class prediction. {report.get('scored', SCORED)}
 
 ### Dev
 
