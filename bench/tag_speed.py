@@ -1,15 +1,18 @@
 """Tagging speed: posts per second and peak memory of each tagger stage on generated posts.
 
     .venv/bin/python bench/tag_speed.py [--posts 10000] [--precisions fp32,int8,bf16]
-        [--model DIR] [--reference-posts N] [--no-reference] [--json OUT]
+        [--model DIR] [--reference-posts N] [--no-reference] [--no-full] [--json OUT]
 
 Stage ``sentiment`` times ``nlp.sentiment.predict`` on mixed ru/uk/en posts of realistic
 lengths (most under 300 characters, a tail to 3,000), and, on the same posts, the Hugging Face
 ``pipeline("text-classification")`` with an XLM-R-base-sized model (``XLMRobertaConfig()``
 defaults but the vocabulary size of our tokenizer; random weights) as the reference, by
 default on the first 2,000 of the same posts (the rate, posts/s, is what is compared).
-Each measurement runs in its own process, so its peak memory (``ru_maxrss``) is its own.
-``--full`` (the whole tagger) is reserved for when the tagger has more stages.
+Stage ``full`` is ``otklik tag`` on the same posts stored as forum mentions in a fresh
+store: language, sentiment per post, sentence and brand, spaCy entities, cue and semantic
+touchpoints, intents, evidence, complaint embeddings, writes. Most posts name a catalogue
+brand, as a listening store's do. Each measurement runs in its own process, so its peak
+memory (``ru_maxrss``) is its own.
 """
 
 from __future__ import annotations
@@ -82,6 +85,8 @@ SENTENCES = {
     ],
 }
 EXTRAS = (" 😡", " 👍", " 🙏", "!!!", " @support", " #связь", " https://t.me/c/123/456", " :(")
+BRANDS = {"ru": ("Волна", "В Волне", "Теленова", "Volna"), "uk": ("Волна", "У Волні", "Теленова"),
+          "en": ("Volna", "Telenova", "My Volna")}
 
 
 def generate_posts(n: int = 10_000, seed: int = 13) -> list[str]:
@@ -94,7 +99,7 @@ def generate_posts(n: int = 10_000, seed: int = 13) -> list[str]:
         target = int(min(3000, max(15, rng.lognormvariate(4.7, 0.85))))
         if rng.random() < 0.02:  # long complaints and reviews
             target = rng.randint(1000, 3000)
-        text = ""
+        text = f"{rng.choice(BRANDS[lang])}: " if rng.random() < 0.7 else ""
         while len(text) < target:
             text += (" " if text else "") + rng.choice(SENTENCES[lang])
             if rng.random() < 0.15:
@@ -159,8 +164,27 @@ def stage_reference(posts: list[str], options: dict) -> dict:
 
 
 def stage_full(posts: list[str], options: dict) -> dict:
-    """The whole tagger (language, sentiment, ...): added when the tagger has those stages."""
-    raise NotImplementedError("--full: the whole-tagger benchmark comes with the tagger")
+    """``otklik tag``'s work: the default tagger over the posts stored in a fresh store."""
+    import torch
+
+    import store
+    from nlp.tagger import Tagger, tag_pending
+
+    torch.set_num_threads(THREADS)
+    with tempfile.TemporaryDirectory() as tmp, store.open_db(Path(tmp) / "bench.db") as db:
+        store.upsert_mentions(db, (
+            {"source": "forum", "url": f"https://forum.example.com/t/{i // 20}#p{i}",
+             "kind": "post", "text": text, "thread_id": str(i // 20),
+             "author_handle": f"user{i % 997}",
+             "published_at": f"2026-10-{1 + i % 28:02d}T{i % 24:02d}:00:00+00:00"}
+            for i, text in enumerate(posts)))
+        start = time.perf_counter()
+        tagger = Tagger.default()
+        load_s = time.perf_counter() - start
+        figures = _timed(lambda: tag_pending(db, tagger), len(posts))
+        counts = dict(db.execute("SELECT kind, count(*) FROM hits GROUP BY kind").fetchall())
+    return figures | {"what": "otklik tag (the whole tagger, stored)",
+                      "load_s": round(load_s, 1), "hits": counts}
 
 
 STAGES = {"sentiment": stage_sentiment, "reference": stage_reference, "full": stage_full}
@@ -216,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reference-posts", type=int, default=2000,
                    help="time the reference on the first N of the same posts (0: all; it "
                         "runs ~20x slower, the whole 10,000 take most of an hour on 2 cores)")
-    p.add_argument("--full", action="store_true", help="the whole tagger (not yet available)")
+    p.add_argument("--no-full", dest="full", action="store_false",
+                   help="skip timing the whole tagger")
     p.add_argument("--json", type=Path)
     p.add_argument("--child", choices=sorted(STAGES), help=argparse.SUPPRESS)
     p.add_argument("--posts-file", type=Path, help=argparse.SUPPRESS)
@@ -226,9 +251,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child(args.child, args.posts_file, args.limit, json.loads(args.options))
         return 0
-    if args.full:
-        p.error("--full: the whole-tagger benchmark comes with the tagger; "
-                "this version measures sentiment only")
 
     posts = generate_posts(args.posts, args.seed)
     lengths = sorted(len(t) for t in posts)
@@ -240,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         posts_file = Path(tmp) / "posts.json"
         posts_file.write_text(json.dumps(posts, ensure_ascii=False), encoding="utf-8")
         results = bench_sentiment(posts_file, args)
+        if args.full:
+            results.append(run_stage("full", posts_file, 0, {}))
     for r in results:
         print(f"{r['what']}: {r['posts_per_s']} posts/s ({r['posts']} posts in {r['seconds']} s; "
               f"{r['posts_per_cpu_s']} posts per CPU-second), peak memory {r['peak_rss_mb']} MB")
