@@ -92,21 +92,51 @@ def analyze(
     catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
     as_of: Annotated[str | None, typer.Option(
         help="Analyse as if it were this UTC time (ISO-8601); default: now.")] = None,
+    webhook: Annotated[str | None, typer.Option(
+        envvar="OTKLIK_WEBHOOK_URL", show_envvar=True,
+        help="Post new, grown and ended alerts to this webhook URL.")] = None,
+    webhook_format: Annotated[str, typer.Option(
+        help="Webhook message format: slack or telegram.")] = "slack",
+    telegram_chat: Annotated[str | None, typer.Option(
+        envvar="OTKLIK_TELEGRAM_CHAT", show_envvar=True,
+        help="Telegram chat or channel id (with --webhook-format telegram).")] = None,
+    dry_run_webhook: Annotated[bool, typer.Option(
+        "--dry-run-webhook",
+        help="Print the webhook messages as JSON lines instead of posting them.")] = False,
 ) -> None:
     """Find negative spikes (alerts), score advocates, and report social NPS, share of
-    voice, customers at risk and unanswered community questions."""
+    voice, customers at risk and unanswered community questions. With --webhook, each new,
+    grown or ended alert is posted once; a failed post is tried again on the next run."""
+    import json
+
     from insights import daily, report
     from insights.analyze import analyze as run_analysis
+    from insights.webhook import WebhookError, WebhookTarget
 
     loaded = load_catalogue(catalogue)
     now = _as_of(as_of)
+    target = None
+    if webhook or dry_run_webhook:
+        try:
+            target = WebhookTarget(webhook, webhook_format, telegram_chat, dry_run_webhook)
+        except WebhookError as error:
+            raise CommandError(str(error)) from None
     with store.open_db(db) as database:
         with console.status("analysing") as status:
-            counts = run_analysis(database, loaded, now, lambda step: status.update(step))
+            counts = run_analysis(database, loaded, now, lambda step: status.update(step),
+                                  webhook=target)
         console.print(f"{counts['mentions']} tagged mentions: {counts['alerts_new']} new "
                       f"alerts, {counts['alerts_updated']} updated; "
                       f"{counts['advocates']} advocates scored, "
                       f"{counts['clusters']} complaint clusters")
+        if target is not None and target.dry_run:
+            for message in counts["webhook_payloads"]:
+                print(json.dumps(message, ensure_ascii=False))
+            console.print(f"webhook dry run: {len(counts['webhook_payloads'])} alert "
+                          "message(s) printed, none posted")
+        elif target is not None:
+            console.print(f"webhook: {counts['webhook_sent']} alert message(s) posted, "
+                          f"{counts['webhook_failed']} failed (tried again next run)")
         with console.status("storing the dashboard's daily figures"):
             days = daily.refresh(database)
         console.print(f"daily figures of {days} changed day(s) stored")

@@ -1,5 +1,6 @@
-"""``otklik analyze``: alerts, advocate scores and complaint clusters written to the store.
-Re-running it is safe: alerts update in place, scores and clusters are replaced."""
+"""``otklik analyze``: alerts, advocate scores and complaint clusters written to the store,
+and each change of an alert posted to the webhook once. Re-running it is safe: alerts update
+in place, scores and clusters are replaced, delivered alert changes are not posted again."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from insights.advocates import rank_advocates
 from insights.alerts import find_alerts
 from insights.complaints import complaint_clusters
 from insights.mention_facts import brand_mentions
+from insights.webhook import WebhookTarget, deliver_alerts
 from store.insights import replace_advocate_scores, replace_clusters, upsert_alert
 
 
@@ -28,9 +30,12 @@ def brand_words(catalogue: Catalogue) -> list[str]:
 
 
 def analyze(db: Database, catalogue: Catalogue, now: datetime | None = None,
-            step: Callable[[str], None] | None = None, pipeline=None) -> dict:
+            step: Callable[[str], None] | None = None, pipeline=None,
+            webhook: WebhookTarget | None = None) -> dict:
     """Run every insights stage; returns counts of what was written. ``pipeline``: the
-    complaint-clustering pipeline (default: e5 embeddings, kept by the tagger)."""
+    complaint-clustering pipeline (default: e5 embeddings, kept by the tagger); ``webhook``:
+    where new, grown and ended alerts are posted (counts ``webhook_sent`` and
+    ``webhook_failed``; a dry run's messages in ``webhook_payloads``)."""
     now = now or datetime.now(UTC)
     own = {brand.id for brand in catalogue.own_brands}
     report = step or (lambda _: None)
@@ -49,5 +54,11 @@ def analyze(db: Database, catalogue: Catalogue, now: datetime | None = None,
         advocates += replace_advocate_scores(db, brand, ranked)
     report("clustering complaints")
     clusters = replace_clusters(db, complaint_clusters(db, now, pipeline))
-    return {"mentions": len({m.mention_id for m in mentions}), "alerts_new": created,
-            "alerts_updated": updated, "advocates": advocates, "clusters": clusters}
+    counts = {"mentions": len({m.mention_id for m in mentions}), "alerts_new": created,
+              "alerts_updated": updated, "advocates": advocates, "clusters": clusters}
+    if webhook is not None:
+        report("posting alerts to the webhook")
+        delivered = deliver_alerts(db, webhook, now)
+        counts |= {"webhook_sent": delivered["sent"], "webhook_failed": delivered["failed"],
+                   "webhook_payloads": delivered["payloads"]}
+    return counts

@@ -6,6 +6,7 @@ Each step is duck-typed, so any object with the same method can take its place (
 - embed:   ``encode(texts) -> ndarray (n, d)``
 - reduce:  ``fit_transform(vectors) -> ndarray (n, k)``
 - cluster: ``fit_predict(vectors) -> ndarray (n,)`` of ints, ``-1`` for noise
+- check:   ``check(vectors, labels) -> labels``, the clusterer's labels kept or redrawn
 - label:   ``label(texts, labels) -> {cluster: [(term, score), …]}``
 
 Defaults are chosen by ``bench/clusters.py`` on the dev splits (see docs/clusters.md).
@@ -214,6 +215,117 @@ def _condensed_cosine(points: np.ndarray, block: int = 1024) -> np.ndarray:
             out[pos : pos + width] = distances[row, row + 1 :]
             pos += width
     return out
+
+
+# --------------------------------------------------------------------------- check
+
+
+class SingleThemeCheck:
+    """Keeps one tight theme whole when the clusterer fails on it.
+
+    The reduce step centres the vectors on their own mean; when nearly every post shares one
+    theme, what is left after centring is language and phrasing, and the clusterer calls most
+    posts noise or splits them into small groups. This step looks at the embeddings as the
+    embedder gave them. When the posts, outliers aside, are within ``max_spread`` of each
+    other (mean pairwise cosine distance) and the clusterer left less than ``min_coverage``
+    of them in a cluster, they are re-split there: average linkage into 2 to ``max_themes``
+    groups of at least ``min_size``, the split kept only if its mean silhouette (cosine) is
+    at least ``min_silhouette``, really different sub-themes; otherwise the theme is one
+    cluster. Outliers (further from the centre than the median distance plus
+    ``outlier_mads`` scaled median absolute deviations) are noise. Set for e5 vectors: one
+    complaint in three languages ≈ 0.08 apart, unrelated posts ≈ 0.2; an arbitrary split of
+    one theme scores a silhouette under 0.3, two real themes 0.45 and more.
+    """
+
+    def __init__(self, max_spread: float = 0.12, min_coverage: float = 0.6,
+                 min_silhouette: float = 0.35, max_themes: int = 4, min_size: int = 3,
+                 outlier_mads: float = 3.0, max_sample: int = 2000, random_state: int = 0) -> None:
+        self.max_spread = max_spread
+        self.min_coverage = min_coverage
+        self.min_silhouette = min_silhouette
+        self.max_themes = max_themes
+        self.min_size = min_size
+        self.outlier_mads = outlier_mads
+        self.max_sample = max_sample
+        self.random_state = random_state
+
+    def check(self, vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        points = unit_rows(vectors)
+        labels = np.asarray(labels)
+        core = self.core(points)
+        if (core.sum() < max(3, 2 * self.min_size)
+                or mean_pairwise_distance(points[core]) > self.max_spread
+                or (labels[core] >= 0).mean() >= self.min_coverage):
+            return labels
+        out = np.full(len(points), -1, dtype=np.int64)
+        out[core] = self.themes(points[core])
+        return out
+
+    def core(self, points: np.ndarray) -> np.ndarray:
+        """Which points are not outliers from the centre of them all."""
+        centre = unit_rows(points.mean(axis=0, keepdims=True))[0]
+        distance = 1.0 - points @ centre
+        median = np.median(distance)
+        spread = 1.4826 * np.median(np.abs(distance - median))
+        return distance <= median + self.outlier_mads * max(spread, 1e-3)
+
+    def themes(self, points: np.ndarray) -> np.ndarray:
+        """0 for all, or the best split into really different sub-themes (largest first)."""
+        rng = np.random.default_rng(self.random_state)
+        sample = np.arange(len(points))
+        if len(points) > self.max_sample:
+            sample = np.sort(rng.choice(len(points), self.max_sample, replace=False))
+        tree = linkage(_condensed_cosine(points[sample]), method="average")
+        best, best_score = np.zeros(len(sample), dtype=np.int64), self.min_silhouette
+        for k in range(2, self.max_themes + 1):
+            split = fcluster(tree, t=k, criterion="maxclust") - 1
+            if np.bincount(split).min() < self.min_size:
+                continue
+            score = self.silhouette(points[sample], split)
+            if score >= best_score:
+                best, best_score = split, score
+        full = np.full(len(points), -1, dtype=np.int64)
+        full[sample] = best
+        full = nearest_cluster(points, full)
+        order = np.argsort(-np.bincount(full), kind="stable")
+        return np.argsort(order)[full]
+
+    @staticmethod
+    def silhouette(points: np.ndarray, labels: np.ndarray) -> float:
+        """Mean silhouette (cosine distance) of points that all have a cluster label."""
+        distances = 1.0 - points @ points.T
+        clusters, index = np.unique(labels, return_inverse=True)
+        sizes = np.bincount(index).astype(np.float64)
+        sums = np.column_stack([distances[:, index == c].sum(axis=1)
+                                for c in range(len(clusters))])
+        rows = np.arange(len(points))
+        inside = sums[rows, index] / np.maximum(sizes[index] - 1, 1)
+        means = sums / sizes
+        means[rows, index] = np.inf
+        nearest = means.min(axis=1)
+        scores = (nearest - inside) / np.maximum(np.maximum(nearest, inside), 1e-12)
+        scores[sizes[index] == 1] = 0.0
+        return float(scores.mean())
+
+
+def nearest_cluster(points: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``labels`` with each noise point (-1) given the cluster whose centre is nearest."""
+    labels = np.asarray(labels).copy()
+    clusters = sorted(set(labels[labels >= 0].tolist()))
+    noise = labels < 0
+    if clusters and noise.any():
+        centres = unit_rows(np.vstack([points[labels == c].mean(axis=0) for c in clusters]))
+        labels[noise] = np.asarray(clusters)[(points[noise] @ centres.T).argmax(axis=1)]
+    return labels
+
+
+def mean_pairwise_distance(points: np.ndarray) -> float:
+    """Mean cosine distance over all pairs of unit rows, from their sum (O(n·d))."""
+    n = len(points)
+    if n < 2:
+        return 0.0
+    total = points.astype(np.float64).sum(axis=0)
+    return float(1.0 - (total @ total - n) / (n * (n - 1)))
 
 
 # --------------------------------------------------------------------------- label

@@ -25,6 +25,7 @@ from insights.cluster_steps import (
     AverageLinkage,
     ClassTfidfLabeler,
     PCAReducer,
+    SingleThemeCheck,
     default_embedder,
     label_from_terms,
     unit_rows,
@@ -95,19 +96,22 @@ class ClusterResult:
 
 
 class ClusterPipeline:
-    """embed → reduce → cluster → label, each step swappable (see ``insights.cluster_steps``).
+    """embed → reduce → cluster → check → label, each step swappable (see
+    ``insights.cluster_steps``).
 
     ``embed`` is only built when texts must be embedded (no ``embeddings`` passed); the
     default is the e5 encoder, or TF-IDF character n-grams with a logged notice when the
-    encoder cannot load. ``reduce=None`` in the constructor means the default; pass
-    ``reduce=False`` to skip the step.
+    encoder cannot load. ``reduce=None`` or ``check=None`` in the constructor means the
+    default; pass ``False`` to skip the step. The check (``SingleThemeCheck``) keeps a set
+    of posts that all share one theme in one cluster.
     """
 
     def __init__(self, embed=None, reduce=None, cluster=None, label=None,
-                 representatives: int = 3, label_words: int = 3) -> None:
+                 representatives: int = 3, label_words: int = 3, check=None) -> None:
         self.embed = embed
         self.reduce = PCAReducer() if reduce is None else (None if reduce is False else reduce)
         self.cluster = AverageLinkage() if cluster is None else cluster
+        self.check = SingleThemeCheck() if check is None else (None if check is False else check)
         self.labeler = ClassTfidfLabeler() if label is None else label
         self.representatives = representatives
         self.label_words = label_words
@@ -136,11 +140,14 @@ class ClusterPipeline:
         steps = {"embed": embedded,
                  "reduce": "none" if self.reduce is None else type(self.reduce).__name__,
                  "cluster": type(self.cluster).__name__,
+                 "check": "none" if self.check is None else type(self.check).__name__,
                  "label": type(self.labeler).__name__ if texts is not None else "none"}
         if len(ids) < 2:
             return ClusterResult([], ids, steps)
         reduced = vectors if self.reduce is None else self.reduce.fit_transform(vectors)
         labels = np.asarray(self.cluster.fit_predict(reduced))
+        if self.check is not None:
+            labels = np.asarray(self.check.check(vectors, labels))
         terms = self.labeler.label(texts, labels) if texts is not None else {}
         clusters = [self._build(ids, vectors, labels, c, terms.get(c, []))
                     for c in sorted(set(labels.tolist()) - {-1})]

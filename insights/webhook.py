@@ -1,27 +1,43 @@
-"""Alerts as Slack or Telegram webhook messages, and posting them (urllib, one retry).
+"""Alerts as Slack or Telegram webhook messages, posting them (urllib, one retry), and
+delivering each change of an alert once.
 
 An alert is a mapping with the ``alerts`` table's columns (``terms``, ``example_ids`` and
 ``details`` as JSON text or already decoded) plus an optional ``examples`` list of
-``{"id", "text", "url"}`` posts to quote. Formatting is pure; ``send`` is the only I/O, and
-with ``dry_run=True`` (the default) it returns the payload without sending anything.
+``{"id", "text", "url"}`` posts to quote and an optional ``event`` (opened, grown, ended).
+Formatting is pure; ``send`` posts one message, and with ``dry_run=True`` (the default)
+returns the payload without sending anything; ``deliver_alerts`` posts what changed since
+the last run and records it in the store.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlite_utils import Database
+
+from store.webhooks import alerts_for_delivery, example_posts, record_delivery
 
 KINDS = ("slack", "telegram")
 EXAMPLES = 3
 EXAMPLE_CHARS = 280
 TELEGRAM_LIMIT = 4096
 SLACK_SECTION_LIMIT = 3000
+GROWTH = 1.5  # an open alert is posted again once it holds this many times the negatives
+RECENT_DAYS = 7  # an alert never posted is posted if last seen this recently
+TITLES = {"opened": "Negative spike", "grown": "Negative spike growing",
+          "ended": "Negative spike over"}
+
+log = logging.getLogger(__name__)
 
 
 class WebhookError(RuntimeError):
@@ -145,7 +161,7 @@ def _facts(alert: Mapping) -> dict:
     magnitude = alert.get("magnitude")
     size = f"{magnitude:.1f}x the usual" if isinstance(magnitude, int | float) else "above usual"
     status = str(alert.get("status") or "open")
-    title = f"Negative spike: {where}"
+    title = f"{TITLES.get(alert.get('event'), TITLES['opened'])}: {where}"
     summary = (f"{title} ({size}) since {_when(alert.get('started_at'))}, "
                f"last seen {_when(alert.get('last_seen_at'))}, {status}")
     fields = [("Where", where), ("Since", _when(alert.get("started_at"))),
@@ -216,3 +232,87 @@ def _redact(url: str) -> str:
         return "<not a url>"
     tail = "/…" if parts.path.strip("/") or parts.query else ""
     return f"{parts.scheme}://{parts.netloc}{tail}"
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """Where alerts go: ``url`` (may be None for a dry run), the payload ``kind``, the
+    Telegram ``chat_id``; ``dry_run`` formats the payloads and posts nothing."""
+
+    url: str | None
+    kind: str = "slack"
+    chat_id: str | None = None
+    dry_run: bool = False
+    timeout: float = 10.0
+    retry_delay: float = 1.0
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise WebhookError(f"unknown webhook kind {self.kind!r}; choose one of "
+                               f"{', '.join(KINDS)}")
+        if self.kind == "telegram" and not self.chat_id:
+            raise WebhookError("a Telegram webhook needs a chat id (--telegram-chat or "
+                               "OTKLIK_TELEGRAM_CHAT)")
+        if not self.url and not self.dry_run:
+            raise WebhookError("a webhook needs a url (or a dry run)")
+        parts = urllib.parse.urlsplit(self.url or "http://dry.run")
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise WebhookError(f"webhook url must be http:// or https://, "
+                               f"got {_redact(self.url)!r}")
+
+
+def alert_state(alert: Mapping) -> tuple[str, float]:
+    """``(phase, observed)``: open or ended (resolved), and the incident's negatives."""
+    details = _decoded(alert.get("details"), {})
+    phase = "ended" if alert.get("status") == "resolved" else "open"
+    return phase, float(details.get("observed") or 0)
+
+
+def change_to_post(alert: Mapping) -> str | None:
+    """The news in an alert against ``alert["sent"]`` (the state last delivered, or None):
+    'opened' (never posted), 'grown' (open, with ``GROWTH`` times the negatives posted),
+    'ended', or None when there is nothing new to say."""
+    phase, observed = alert_state(alert)
+    sent = alert.get("sent")
+    if sent is None:
+        return "opened"
+    if sent["phase"] == "ended":
+        return None
+    if phase == "ended":
+        return "ended"
+    if observed > sent["observed"] and observed >= GROWTH * sent["observed"]:
+        return "grown"
+    return None
+
+
+def deliver_alerts(db: Database, target: WebhookTarget, now: datetime) -> dict:
+    """Post every alert change not delivered yet; returns ``{"sent", "failed", "payloads"}``
+    (``payloads``: what a dry run would post; a dry run records nothing).
+
+    A failed post is logged with its reason and recorded as failed; the next run tries the
+    alert again, since its state is still undelivered.
+    """
+    since = (now - timedelta(days=RECENT_DAYS)).replace(microsecond=0).isoformat()
+    result = {"sent": 0, "failed": 0, "payloads": []}
+    for alert in alerts_for_delivery(db, since):
+        event = change_to_post(alert)
+        if event is None:
+            continue
+        message = {**alert, "event": event,
+                   "examples": example_posts(db, _decoded(alert["example_ids"], []))}
+        if target.dry_run:
+            result["payloads"].append(payload(message, target.kind, target.chat_id))
+            continue
+        phase, observed = alert_state(alert)
+        try:
+            send(message, target.url, target.kind, dry_run=False, chat_id=target.chat_id,
+                 timeout=target.timeout, retry_delay=target.retry_delay)
+        except WebhookError as error:
+            log.warning("alert %s (%s, %s) not posted, will retry next run: %s",
+                        alert["id"], alert["key"], event, error)
+            record_delivery(db, alert["id"], phase, observed, event, str(error))
+            result["failed"] += 1
+            continue
+        record_delivery(db, alert["id"], phase, observed, event)
+        result["sent"] += 1
+    return result

@@ -374,6 +374,29 @@ def m009_rollups(db: Database) -> None:
         db.execute(trigger)
 
 
+@MIGRATIONS()
+def m010_webhook_deliveries(db: Database) -> None:
+    """What the alert webhook was sent: one row per alert state (``phase`` open or ended,
+    ``observed`` negatives), whether it got through (``sent``) or is still ``failed`` and
+    will be tried again, the number of attempts and the last error."""
+    _run(
+        db,
+        """
+        CREATE TABLE webhook_deliveries (
+            alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+            phase TEXT NOT NULL CHECK (phase IN ('open', 'ended')),
+            observed REAL NOT NULL,
+            event TEXT NOT NULL CHECK (event IN ('opened', 'grown', 'ended')),
+            status TEXT NOT NULL CHECK (status IN ('sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 1,
+            error TEXT,
+            sent_at TEXT NOT NULL,
+            PRIMARY KEY (alert_id, phase, observed)
+        );
+        """,
+    )
+
+
 # Trigger bodies carry no ON CONFLICT clause: the conflict policy of the statement firing
 # the trigger (an upsert of a tag, an INSERT OR REPLACE) would override it.
 _MARK = """INSERT INTO rollup_stale_days (day) SELECT changed.day FROM (SELECT {} AS day) changed

@@ -16,6 +16,7 @@ from insights.cluster_steps import (
     AverageLinkage,
     ClassTfidfLabeler,
     PCAReducer,
+    SingleThemeCheck,
     TfidfEmbedder,
     label_from_terms,
     load_stopwords,
@@ -70,6 +71,34 @@ ADDED = {
     "e-ru5": "Опять вечером нет интернета, скорость падает.",
     "o-7": "Where can I download the annual report?",
 }
+MORE_REFUND = {  # the same complaint again, other words: one theme with REFUND
+    "s-en1": "I cancelled the order and the refund still hasn't arrived, they said three days.",
+    "s-en2": "Two weeks since they promised my money back. No refund, no answer.",
+    "s-en3": "Support keeps saying the refund is processing, it's been 15 days.",
+    "s-en4": "Refund promised in 3 days; two weeks on and still no money.",
+    "s-ru1": "Отменил заказ, деньги обещали вернуть за три дня, прошло две недели.",
+    "s-ru2": "Возврат так и не пришёл, поддержка говорит ждите, уже 15 дней.",
+    "s-ru3": "Две недели назад обещали возврат, денег до сих пор нет.",
+    "s-ru4": "Мне до сих пор не вернули деньги, хотя обещали за 3 рабочих дня.",
+    "s-uk1": "Скасував замовлення, гроші обіцяли повернути за три дні, минуло два тижні.",
+    "s-uk2": "Повернення так і не надійшло, підтримка каже чекайте, вже 15 днів.",
+    "s-uk3": "Два тижні тому обіцяли повернення, грошей досі немає.",
+    "s-uk4": "Мені досі не повернули гроші, хоча обіцяли за 3 робочі дні.",
+}
+TWICE = {  # "charged twice": billing too, but another complaint than the refund
+    "t-en1": "I was charged twice for the same monthly plan this month.",
+    "t-en2": "Double charge on my card for one subscription, fix it.",
+    "t-en3": "The bill shows the same fee two times, I paid it twice.",
+    "t-en4": "You took the payment twice from my account for one order.",
+    "t-ru1": "С карты дважды списали абонентскую плату за один месяц.",
+    "t-ru2": "Списали оплату два раза за одну подписку.",
+    "t-ru3": "В счёте одна и та же услуга выставлена дважды.",
+    "t-ru4": "За один заказ деньги сняли с карты два раза.",
+    "t-uk1": "З картки двічі списали абонплату за один місяць.",
+    "t-uk2": "Списали оплату два рази за одну підписку.",
+    "t-uk3": "У рахунку та сама послуга виставлена двічі.",
+    "t-uk4": "За одне замовлення гроші зняли з картки двічі.",
+}
 POSTS = {**REFUND, **EVENING, **OTHER}
 THEME_WORDS = {"refund", "возврат", "повернення", "гроші", "деньги", "money", "promised",
                "internet", "интернет", "інтернет", "speed", "скорость", "швидкість", "evening",
@@ -85,14 +114,15 @@ def vectors():
         encoder = Encoder()
     except Exception as error:  # no base model here: skip, never download
         pytest.skip(f"base encoder not available: {error}")
-    texts = {**POSTS, **ADDED}
+    texts = {**POSTS, **ADDED, **MORE_REFUND, **TWICE}
     return dict(zip(texts, encoder.encode(list(texts.values())), strict=True))
 
 
-def run(posts, vectors, **kwargs):
+def run(posts, vectors, check=None, **kwargs):
     ids = list(posts)
-    return ClusterPipeline().run(ids, [posts[i] for i in ids],
-                                 embeddings=np.vstack([vectors[i] for i in ids]), **kwargs)
+    return ClusterPipeline(check=check).run(ids, [posts[i] for i in ids],
+                                            embeddings=np.vstack([vectors[i] for i in ids]),
+                                            **kwargs)
 
 
 def cluster_of(result, mention):
@@ -110,6 +140,31 @@ def test_planted_themes_separate_across_languages(vectors):
     assert set(refund.representatives) <= set(REFUND) and len(refund.representatives) == 3
     distances = [d for _, d in refund.members]
     assert distances == sorted(distances) and 0 <= distances[0] < 0.2
+
+
+def test_one_theme_in_three_languages_stays_one_cluster(vectors):
+    posts = {**REFUND, **MORE_REFUND, "o-1": OTHER["o-1"], "o-2": OTHER["o-2"]}
+    result = run(posts, vectors)
+    assert len(result.clusters) == 1
+    assert set(result.clusters[0].member_ids) == set(REFUND) | set(MORE_REFUND)
+    assert set(result.noise) == {"o-1", "o-2"}
+    assert result.steps["check"] == "SingleThemeCheck"
+    assert set(result.clusters[0].label.replace(",", " ").split()) & {
+        "refund", "возврат", "повернення", "гроші", "деньги"}
+    without = run(posts, vectors, check=False)  # what centring alone makes of it
+    assert len(without.clusters) != 1 or len(without.noise) > 2
+
+
+def test_tight_set_splits_only_into_really_different_sub_themes(vectors):
+    refund, twice = [*REFUND, *MORE_REFUND], list(TWICE)
+    points = np.vstack([vectors[m] for m in refund + twice])
+    nothing_found = np.full(len(points), -1)
+    labels = SingleThemeCheck(max_spread=0.13).check(points, nothing_found)
+    assert set(labels[: len(refund)]) == {0} and set(labels[len(refund):]) == {1}
+    one = SingleThemeCheck().check(points[: len(refund)], nothing_found[: len(refund)])
+    assert set(one) == {0}
+    diverse = np.vstack([vectors[m] for m in OTHER])
+    assert set(SingleThemeCheck().check(diverse, np.full(len(OTHER), -1))) == {-1}
 
 
 def test_labels_name_the_theme_not_stop_words(vectors):
@@ -217,7 +272,7 @@ def test_steps_swap_for_scikit_learn_ones():
     hdbscan = cluster.HDBSCAN(min_cluster_size=5, copy=True)
     result = ClusterPipeline(reduce=False, cluster=hdbscan).run(ids, embeddings=points)
     assert result.steps == {"embed": "precomputed", "reduce": "none", "cluster": "HDBSCAN",
-                            "label": "none"}
+                            "check": "SingleThemeCheck", "label": "none"}
     assert sorted(c.size for c in result.clusters) == [40, 40, 40]
     assert all(c.label == "" and c.terms == () for c in result.clusters)
 

@@ -5,7 +5,7 @@ EXPECTED_TABLES = {
     "sources", "authors", "mentions", "mention_history", "mentions_fts", "tags", "hits",
     "corrections", "clusters", "cluster_members", "alerts", "advocate_scores", "risk_status",
     "crawl_state", "crawl_runs", "erasures", "mention_bands", "embeddings", "brand_days",
-    "touchpoint_days", "author_days", "rollup_stale_days", "cluster_days",
+    "touchpoint_days", "author_days", "rollup_stale_days", "cluster_days", "webhook_deliveries",
 }
 
 
