@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime
 
 from insights.advocates import AuthorFacts
+from insights.customers import is_customer
 from insights.mention_facts import BrandMention
 from insights.nps import AuthorStance
 
@@ -14,10 +16,12 @@ def _week(published_at: str) -> str:
     return datetime.fromisoformat(published_at).strftime("%G-%V")
 
 
-def advocate_facts(mentions: list[BrandMention], brand: str) -> list[AuthorFacts]:
-    """What each author said about ``brand``: stance counts, recommendations, defences of
-    the brand in threads where someone else complained, answers to others, weeks active,
-    reach, and the spam signals (cross-posted copies, links)."""
+def advocate_facts(mentions: list[BrandMention], brand: str,
+                   official: Collection[str] = ()) -> list[AuthorFacts]:
+    """What each customer (``insights.customers``; ``official``: the brand's own author
+    ids) said about ``brand``: stance counts, recommendations, defences of the brand in
+    threads where someone else complained, answers to others, weeks active, reach, and the
+    spam signals (cross-posted copies, links)."""
     complained_in: dict[str, str] = {}  # thread → time of its first complaint about the brand
     asked_in: dict[str, str] = {}
     for m in mentions:
@@ -27,7 +31,7 @@ def advocate_facts(mentions: list[BrandMention], brand: str) -> list[AuthorFacts
             asked_in.setdefault(m.thread, m.published_at)
     by_author: dict[str, list[BrandMention]] = defaultdict(list)
     for m in mentions:
-        if m.brand == brand and m.author_id:
+        if m.brand == brand and is_customer(m, official):
             by_author[m.author_id].append(m)
     facts = []
     for author, own in sorted(by_author.items()):
@@ -50,13 +54,13 @@ def advocate_facts(mentions: list[BrandMention], brand: str) -> list[AuthorFacts
     return facts
 
 
-def author_stances(mentions: list[BrandMention], brand: str,
-                   product: str | None = None) -> list[AuthorStance]:
-    """Each author's stances about a brand (or one of its products), for social NPS."""
+def author_stances(mentions: list[BrandMention], brand: str, product: str | None = None,
+                   official: Collection[str] = ()) -> list[AuthorStance]:
+    """Each customer's stances about a brand (or one of its products), for social NPS."""
     grouped: dict[str, list[BrandMention]] = defaultdict(list)
     for m in mentions:
-        if m.brand == brand and m.author_id and (product is None or m.product == product) \
-                and not m.duplicate:
+        if m.brand == brand and is_customer(m, official) \
+                and (product is None or m.product == product) and not m.duplicate:
             grouped[m.author_id].append(m)
     return [AuthorStance(author, brand, tuple(m.stance or "neutral" for m in own),
                          recommended=any("recommendation" in m.intents

@@ -29,6 +29,12 @@ NAMES_ANY_BRAND = """EXISTS (SELECT 1 FROM hits b WHERE b.mention_id = m.id
     AND b.kind IN ('brand', 'competitor', 'product'))"""
 HAS_HIT = """EXISTS (SELECT 1 FROM hits b WHERE b.mention_id = m.id AND b.kind = '{kind}'
     AND b.key = :{kind})"""
+# The author writes as a customer: not a Telegram channel or a news feed (the channel or
+# the outlet is the author), not an article, not a post the forum marks as its staff's.
+CUSTOMER = """(m.kind != 'article'
+    AND coalesce((SELECT s.kind FROM sources s WHERE s.id = m.source_id), '')
+        NOT IN ('telegram', 'rss')
+    AND json_extract(m.metadata, '$.staff') IS NULL)"""
 # through the partial index of negative and churn hits (m009); intents carry no stance
 NEGATIVE_OR_CHURN = """EXISTS (SELECT 1 FROM hits b INDEXED BY hits_negative_or_churn
     WHERE b.mention_id = m.id AND (sentiment = 'negative' OR (kind = 'intent' AND key = 'churn'))
@@ -62,6 +68,7 @@ class BrandMention:
     url: str
     text: str
     language: str | None = None
+    customer: bool = True  # see ``insights.customers``
 
 
 def brand_mentions(db: Database, since: str | None = None) -> list[BrandMention]:
@@ -198,7 +205,8 @@ def _read(db: Database, where: str, params: dict, order: str = "m.published_at, 
                    {EFFECTIVE_SENTIMENT if sentiment else "NULL"}, coalesce(m.likes, 0),
                    coalesce(m.replies, 0),
                    coalesce(m.views, 0), m.duplicate_of IS NOT NULL,
-                   m.text LIKE '%http%' OR m.text LIKE '%www.%', m.url, m.text, m.language
+                   m.text LIKE '%http%' OR m.text LIKE '%www.%', m.url, m.text, m.language,
+                   {CUSTOMER}
             FROM mentions m {clause} ORDER BY {order}""",
         params,
     ).fetchall()
@@ -221,7 +229,7 @@ def _per_brand(row, hits) -> list[BrandMention]:
     """The brand rows of one mention from its hits in text order (one pass: this runs for
     every post a page reads)."""
     (mention, author, source, thread, published, sentiment, likes, replies, views, duplicate,
-     has_link, url, text, language) = row
+     has_link, url, text, language, customer) = row
     touchpoints, intents, churn_target = [], {}, None
     brands: dict[str, list] = {}  # brand → [its first product, stances of its hits]
     for kind, key, stance, extra in hits:
@@ -242,7 +250,7 @@ def _per_brand(row, hits) -> list[BrandMention]:
         BrandMention(mention, author, source, thread, published, brand, product,
                      _worst(stances), sentiment, touchpoints, intents, churn_target,
                      likes, replies, views, bool(duplicate), bool(has_link), url, text,
-                     language)
+                     language, bool(customer))
         for brand, (product, stances) in brands.items()
     ]
 

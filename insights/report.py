@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from config.catalogue import Catalogue
 from insights.advocate_facts import author_stances
+from insights.customers import official_author_ids
 from insights.mention_facts import brand_mentions
 from insights.nps import social_nps
 from insights.queries import author_profiles, open_alerts, risk_statuses, thread_authors
@@ -27,7 +28,7 @@ def at_risk(db: Database, catalogue: Catalogue, now: datetime, days: int = 30) -
     """The customers-at-risk queue with profiles, as plain rows."""
     own = {brand.id for brand in catalogue.own_brands}
     entries = customers_at_risk(brand_mentions(db), own, now, days, risk_statuses(db),
-                                thread_authors(db))
+                                thread_authors(db), official_author_ids(catalogue))
     profiles = author_profiles(db, [entry.author_id for entry in entries])
     return [{**profiles.get(entry.author_id, {}), **asdict(entry)} for entry in entries]
 
@@ -42,9 +43,11 @@ def summary(db: Database, catalogue: Catalogue, now: datetime) -> dict:
     mentions = brand_mentions(db)
     brands = [brand.id for brand in catalogue.brands]
     asked = questions(db, catalogue)
+    official = official_author_ids(catalogue)
     return {
         "alerts": open_alerts(db, seen_since=(now - timedelta(days=30)).isoformat()),
-        "nps": {brand: social_nps(author_stances(mentions, brand)) for brand in brands},
+        "nps": {brand: social_nps(author_stances(mentions, brand, official=official))
+                for brand in brands},
         "voice": share_of_voice(mentions, brands, now),
         "at_risk": at_risk(db, catalogue, now),
         "questions": {"asked": len(asked),
