@@ -71,6 +71,41 @@ class BrandMention:
     customer: bool = True  # see ``insights.customers``
 
 
+@dataclass(frozen=True)
+class ThreadReply:
+    """A post that names no brand, in a thread where others do: an answer or a defence in
+    a brand's thread rarely names the brand again."""
+
+    mention_id: str
+    author_id: str | None
+    thread: str
+    published_at: str
+    sentiment: str | None  # the whole post's (a human correction wins)
+    intents: tuple[str, ...]
+    customer: bool  # see ``insights.customers``
+
+
+def thread_replies(db: Database, rows: Iterable[BrandMention]) -> list[ThreadReply]:
+    """The posts naming no brand (cross-posted copies left out) in the threads of ``rows``,
+    oldest first: one read through the thread index, whatever the number of threads."""
+    threads = sorted({(m.source_id, m.thread[len(m.source_id) + 1:]) for m in rows
+                      if m.thread != f"{m.source_id}:{m.mention_id}"})
+    found = db.execute(
+        f"""SELECT m.id, m.author_id, m.source_id || ':' || m.thread_id, m.published_at,
+                   {EFFECTIVE_SENTIMENT},
+                   (SELECT group_concat(DISTINCT h.key) FROM hits h
+                    WHERE h.mention_id = m.id AND h.kind = 'intent'), {CUSTOMER}
+            FROM json_each(:threads) t
+            CROSS JOIN mentions m ON m.source_id = json_extract(t.value, '$[0]')
+                AND m.thread_id = json_extract(t.value, '$[1]')
+            WHERE m.published_at IS NOT NULL AND m.duplicate_of IS NULL
+              AND NOT {NAMES_ANY_BRAND}
+            ORDER BY m.published_at, m.seq""", {"threads": json.dumps(threads)})
+    return [ThreadReply(mention, author, thread, published, sentiment,
+                        tuple(sorted(intents.split(","))) if intents else (), bool(customer))
+            for mention, author, thread, published, sentiment, intents, customer in found]
+
+
 def brand_mentions(db: Database, since: str | None = None) -> list[BrandMention]:
     """Every (mention, brand) pair of tagged mentions (published since ``since``), oldest
     first."""

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from config.catalogue import Catalogue
-from insights.advocate_facts import author_stances
+from insights.advocate_facts import advocate_facts, author_stances
+from insights.advocates import AdvocateScore, rank_advocates
 from insights.customers import official_author_ids
-from insights.mention_facts import brand_mentions
+from insights.mention_facts import BrandMention, brand_mentions, thread_replies
 from insights.nps import social_nps
 from insights.queries import author_profiles, open_alerts, risk_statuses, thread_authors
 from insights.questions import community_questions, thread_posts
@@ -22,6 +23,16 @@ def brand_names(catalogue: Catalogue) -> list[str]:
     """Names that mark a brand's own account among answerers (e.g. "Volna_Support")."""
     return [alias for brand in catalogue.own_brands for alias in (brand.name, *brand.aliases)
             if not alias.startswith("#")]
+
+
+def advocates(db: Database, catalogue: Catalogue, now: datetime,
+              mentions: list[BrandMention] | None = None) -> dict[str, list[AdvocateScore]]:
+    """Each own brand's advocates, best first: customers only (``insights.customers``),
+    with their answers and defences in the brand's threads, named or not."""
+    mentions = brand_mentions(db) if mentions is None else mentions
+    official, replies = official_author_ids(catalogue), thread_replies(db, mentions)
+    return {brand.id: rank_advocates(advocate_facts(mentions, brand.id, official, replies), now)
+            for brand in catalogue.own_brands}
 
 
 def at_risk(db: Database, catalogue: Catalogue, now: datetime, days: int = 30) -> list[dict]:

@@ -13,20 +13,20 @@ def _facts(author, **values):
 CRAFTED = [
     # recommends and praises week after week for two months
     _facts("steady", posts=9, positive=8, recommendations=4, active_weeks=8, answers=2,
-           last_positive_at="2026-11-15T10:00:00+00:00", reach=120),
+           last_support_at="2026-11-15T10:00:00+00:00", reach=120),
     # one enthusiastic evening, never again
     _facts("one_off_fan", posts=3, positive=3, recommendations=1, active_weeks=1,
-           last_positive_at="2026-09-02T20:00:00+00:00", reach=15),
+           last_support_at="2026-09-02T20:00:00+00:00", reach=15),
     # stands up for the brand in threads that complain about it
     _facts("defender", posts=5, positive=4, negative=1, defences=3, active_weeks=4,
-           last_positive_at="2026-11-10T09:00:00+00:00", reach=60),
+           last_support_at="2026-11-10T09:00:00+00:00", reach=60),
     # 12 near-identical promotional posts with links
     _facts("promo_bot", posts=12, positive=12, recommendations=12, active_weeks=6,
-           duplicates=11, with_links=12, last_positive_at="2026-11-19T12:00:00+00:00",
+           duplicates=11, with_links=12, last_support_at="2026-11-19T12:00:00+00:00",
            reach=40),
     # mostly complains
     _facts("critic", posts=6, positive=1, negative=5, active_weeks=5,
-           last_positive_at="2026-10-01T12:00:00+00:00", reach=80),
+           last_support_at="2026-10-01T12:00:00+00:00", reach=80),
 ]
 
 

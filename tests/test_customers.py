@@ -77,6 +77,11 @@ def test_channels_outlets_and_staff_are_not_advocates(filled):
     assert [profiles[s.author_id]["handle"] for s in ranked] == ["anna"]
 
 
+def test_the_report_ranks_customers_only(filled, catalogue):
+    anna = store.author_id("forum", "anna")
+    assert [s.author_id for s in report.advocates(filled, catalogue, NOW)["volna"]] == [anna]
+
+
 def test_staff_and_official_complaints_are_not_customers_at_risk(filled, catalogue):
     queue = report.at_risk(filled, catalogue, NOW)
     assert [row["handle"] for row in queue] == ["boris"]
