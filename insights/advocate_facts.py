@@ -10,7 +10,7 @@ from datetime import datetime
 from insights.advocates import AuthorFacts
 from insights.customers import is_customer
 from insights.mention_facts import BrandMention, ThreadReply
-from insights.nps import AuthorStance
+from insights.nps import AuthorStance, stance_of
 
 SUPPORTIVE = ("positive", "neutral", None)  # a reply that is not a complaint itself
 
@@ -129,9 +129,4 @@ def author_stances(mentions: list[BrandMention], brand: str, product: str | None
         if m.brand == brand and is_customer(m, official) \
                 and (product is None or m.product == product) and not m.duplicate:
             grouped[m.author_id].append(m)
-    return [AuthorStance(author, brand, tuple(m.stance or "neutral" for m in own),
-                         recommended=any("recommendation" in m.intents
-                                         and m.stance != "negative" for m in own),
-                         churned=any("churn" in m.intents and m.churn_target != brand
-                                     for m in own))
-            for author, own in sorted(grouped.items())]
+    return [stance_of(author, brand, own) for author, own in sorted(grouped.items())]

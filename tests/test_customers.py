@@ -16,6 +16,7 @@ from insights.advocate_facts import advocate_facts
 from insights.advocates import rank_advocates
 from insights.customers import official_author_ids
 from insights.mention_facts import brand_mentions
+from insights.nps import nps_over_time
 from store.tags import HitRecord, Tag, write_mention_tags
 
 NOW = datetime(2026, 11, 20, 23, tzinfo=UTC)
@@ -111,3 +112,16 @@ def test_their_posts_still_count_as_mentions(filled, catalogue):
 def test_official_author_ids_follow_the_catalogue(catalogue):
     assert official_author_ids(catalogue) == {store.author_id("forum", "volna_help")}
     assert len(official_author_ids(load_catalogue())) == 2  # the demo's two support accounts
+
+
+def test_the_nps_trend_read_counts_customers_of_each_period(filled, catalogue):
+    official = official_author_ids(catalogue)
+    trend = queries.nps_trend(filled, "2026-10-01", "2026-11-20", "month", official)
+    assert trend == nps_over_time(brand_mentions(filled), "month", official)
+    months = {p.period: (p.result.promoters, p.result.passives, p.result.detractors)
+              for p in trend if p.brand == "volna" and p.product is None}
+    # October: anna's recommendation (Oct 21st); November: anna, and boris's complaint
+    assert months == {"2026-10": (1, 0, 0), "2026-11": (1, 0, 1)}
+    # a range that starts mid-month counts only its own days: anna's October post is out
+    assert [p.period for p in queries.nps_trend(filled, "2026-10-25", "2026-11-20", "month")
+            if p.brand == "volna"] == ["2026-11"]
