@@ -73,7 +73,8 @@ def is_spam_like(facts: AuthorFacts) -> bool:
 def score_advocate(facts: AuthorFacts, now: datetime) -> AdvocateScore:
     """Score 0–100 with its components; spam-like authors and critics score 0. The stance
     scales the score: the share of supportive posts (positive ones, answers, defences)
-    among them and the negative ones."""
+    among them and the negative ones; it is 0 for someone who never spoke well of the
+    brand (helpful, perhaps, but no advocate: a brand's own support answers a lot too)."""
     days = None
     if facts.last_support_at:
         days = max(0.0, (now - datetime.fromisoformat(facts.last_support_at)).days)
@@ -89,7 +90,7 @@ def score_advocate(facts: AuthorFacts, now: datetime) -> AdvocateScore:
     }
     components = {name: round(WEIGHTS[name] * value, 2) for name, value in parts.items()}
     supportive = facts.positive + facts.answers + facts.defences
-    stance = supportive / (supportive + facts.negative) if supportive else 0.0
+    stance = supportive / (supportive + facts.negative) if facts.positive else 0.0
     spam = is_spam_like(facts)
     score = 0.0 if spam else round(sum(components.values()) * stance, 2)
     components["stance"] = round(stance, 2)

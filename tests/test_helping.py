@@ -37,6 +37,10 @@ def _crafted():
         replies.append(_reply(f"{thread}-help", "helper", thread, 7 * week + 2.9, "neutral"))
         replies.append(_reply(f"{thread}-thanks", f"asker{week}", thread, 7 * week + 2.8,
                               "positive"))
+    # the helper said once, weeks ago, that Volna suits them; the support desk never did
+    mentions.append(_row("h-0", "helper", "h", 25, "positive"))
+    for week in range(3):
+        replies.append(_reply(f"q{week}-desk", "desk", f"q{week}", 7 * week + 2.95, "neutral"))
     # one evening of enthusiasm
     mentions += [_row("fan-1", "fan", "f1", 20, "positive", intents=["recommendation"]),
                  _row("fan-2", "fan", "f2", 20, "positive")]
@@ -50,15 +54,17 @@ def _crafted():
     return mentions, replies
 
 
-def test_a_helper_who_never_names_the_brand_ranks_above_a_one_off_fan():
+def test_a_helper_whose_answers_do_not_name_the_brand_ranks_above_a_one_off_fan():
     mentions, replies = _crafted()
     facts = {f.author_id: f for f in advocate_facts(mentions, "volna", replies=replies)}
-    assert facts["helper"].answers == 3 and facts["helper"].posts == 0
+    assert facts["helper"].answers == 3 and facts["helper"].posts == 1
     assert facts["defender"].defences == 1 and facts["defender"].answers == 0
     assert "rival_helper" not in facts  # answered a question about Telenova only
     assert facts["angry"].defences == 0
+    assert facts["desk"].answers == 3
     ranked = [s.author_id for s in rank_advocates(list(facts.values()), NOW)]
     assert ranked.index("helper") < ranked.index("fan")
+    assert "desk" not in ranked  # answers a lot, never spoke well of the brand
     helper = next(s for s in rank_advocates(list(facts.values()), NOW)
                   if s.author_id == "helper")
     assert helper.components["helping"] > 0 and helper.components["consistency"] > 0
@@ -67,7 +73,7 @@ def test_a_helper_who_never_names_the_brand_ranks_above_a_one_off_fan():
 def test_without_the_replies_only_posts_naming_the_brand_count():
     mentions, _ = _crafted()
     facts = {f.author_id: f for f in advocate_facts(mentions, "volna")}
-    assert "helper" not in facts and "defender" not in facts
+    assert facts["helper"].answers == 0 and "defender" not in facts
 
 
 def test_a_question_in_a_thread_opened_about_the_brand_counts_even_unnamed():
