@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from yaml.nodes import Node
+from yaml.nodes import MappingNode, Node
 
 from config.yaml_nodes import ConfigError, NodeReader
 
@@ -28,11 +28,20 @@ class Product:
 
 
 @dataclass(frozen=True)
+class OfficialAccount:
+    """A brand's own account (support, staff) on one source: not a customer."""
+
+    source: str
+    handle: str
+
+
+@dataclass(frozen=True)
 class Brand:
     """A brand; ``own`` is False for competitors.
 
     ``ambiguous`` aliases are also common words ("волна" is a wave): they count as the
-    brand only when one of the ``context`` words is near.
+    brand only when one of the ``context`` words is near. ``official_accounts``: the
+    brand's own accounts, left out of advocates, customers at risk and social NPS.
     """
 
     id: str
@@ -42,6 +51,8 @@ class Brand:
     products: tuple[Product, ...] = ()
     ambiguous: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
+    # not part of the fingerprint: tagging does not depend on who the brand's accounts are
+    official_accounts: tuple[OfficialAccount, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -150,7 +161,8 @@ class _CatalogueParser:
     def _brand(self, node: Node, field: str, *, own: bool) -> Brand:
         r = self.reader
         values = r.mapping(
-            node, field, {"id", "name", "aliases"}, {"products", "ambiguous", "context"}
+            node, field, {"id", "name", "aliases"},
+            {"products", "ambiguous", "context", "official_accounts"}
         )
         brand_id = self._id(values["id"], f"{field}.id")
         aliases = self._aliases(values["aliases"], f"{field}.aliases", brand_id)
@@ -171,8 +183,23 @@ class _CatalogueParser:
                 self._product(item, f"{field}.products[{i}]")
                 for i, item in enumerate(r.sequence(values["products"], f"{field}.products"))
             )
+        official = ()
+        if "official_accounts" in values:
+            official = tuple(
+                self._official(item, f"{field}.official_accounts[{i}]")
+                for i, item in enumerate(r.sequence(values["official_accounts"],
+                                                    f"{field}.official_accounts"))
+            )
         return Brand(brand_id, r.string(values["name"], f"{field}.name"), own, aliases,
-                     products, ambiguous, context)
+                     products, ambiguous, context, official)
+
+    def _official(self, node: Node, field: str) -> OfficialAccount:
+        """``{source: <source id>, handle: <the account's handle there>}``."""
+        if not isinstance(node, MappingNode):
+            raise self.reader.fail(node, field, "expected {source: <source id>, handle: <handle>}")
+        values = self.reader.mapping(node, field, {"source", "handle"})
+        return OfficialAccount(self.reader.string(values["source"], f"{field}.source"),
+                               self.reader.string(values["handle"], f"{field}.handle"))
 
     def _product(self, node: Node, field: str) -> Product:
         values = self.reader.mapping(node, field, {"id", "name", "aliases"})
@@ -206,4 +233,5 @@ class _CatalogueParser:
                 for lang, item in by_language.items()}
 
 
-__all__ = ["Brand", "Catalogue", "ConfigError", "Product", "Touchpoint", "load_catalogue"]
+__all__ = ["Brand", "Catalogue", "ConfigError", "OfficialAccount", "Product", "Touchpoint",
+           "load_catalogue"]

@@ -17,6 +17,7 @@ from dashboard import tables
 from dashboard.filters import Filters
 from insights import daily, queries
 from insights.bulk import paused_gc
+from insights.customers import official_author_ids
 from insights.exports import export_rows
 from insights.mention_facts import (
     BrandMention,
@@ -125,7 +126,8 @@ def at_risk(db: Database, filters: Filters, catalogue: Catalogue, days: int = 30
     with paused_gc():  # a month of complaints: tens of thousands of rows and entries
         rows = negative_or_churn_since(db, since, own)
         entries = customers_at_risk(rows, own, filters.now, days, queries.risk_statuses(db),
-                                    queries.thread_authors(db, since, [m.thread for m in rows]))
+                                    queries.thread_authors(db, since, [m.thread for m in rows]),
+                                    official_author_ids(catalogue))
         entries = [e for e in entries if not filters.brand or e.brand == filters.brand]
         profiles = queries.author_profiles(db, [e.author_id for e in entries])
         # vars(), not asdict(): a shallow copy is enough and a queue holds thousands of entries
@@ -137,7 +139,9 @@ def advocates(db: Database, filters: Filters, catalogue: Catalogue, min_mentions
               limit: int = 500) -> dict:
     """Scored advocates passing the filters (language: the author's most frequent one over
     both periods), and NPS classes of the authors of the period."""
-    scored = queries.advocates(db, filters.brand, limit=limit)
+    official = official_author_ids(catalogue)
+    scored = [row for row in queries.advocates(db, filters.brand, limit=limit)
+              if row["author_id"] not in official]
     first, last = agg.bounds(filters, previous=True)[0], filters.end.isoformat()
     with daily.window(db, first, last) as window:
         languages = tables.author_languages(window.totals(
@@ -145,6 +149,7 @@ def advocates(db: Database, filters: Filters, catalogue: Catalogue, min_mentions
             author_id=[row["author_id"] for row in scored]))
         authors = window.totals("author_days", ("brand", "author_id"), *agg.bounds(filters),
                                 brand=chosen_brands(filters, catalogue), **_where(filters))
+    authors = {key: sums for key, sums in authors.items() if key[1] not in official}
     table = tables.advocate_table(scored, source=filters.source, language=filters.language,
                                   min_mentions=min_mentions, languages=languages)
     with paused_gc():  # a row per author of the period: tens of thousands

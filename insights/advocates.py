@@ -1,6 +1,6 @@
 """Brand advocates: who recommends, defends and helps, steadily, and is not a spammer.
 
-Pure scoring over per-author facts gathered by ``insights.author_facts``. Every component
+Pure scoring over per-author facts gathered by ``insights.advocate_facts``. Every component
 is kept so a marketer sees why a person is on the list.
 """
 
@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 WEIGHTS = {  # points each component can give; they add up to 100
-    "positive": 20.0,
+    "positive": 15.0,
     "recommendations": 20.0,
     "defence": 15.0,
-    "helping": 10.0,
+    "helping": 15.0,
     "consistency": 15.0,
     "recency": 10.0,
     "reach": 10.0,
@@ -40,8 +40,8 @@ class AuthorFacts:
     recommendations: int = 0
     defences: int = 0
     answers: int = 0
-    active_weeks: int = 0
-    last_positive_at: str | None = None
+    active_weeks: int = 0  # weeks with a positive post, an answer or a defence
+    last_support_at: str | None = None  # the latest of those
     reach: float = 0.0
     duplicates: int = 0
     with_links: int = 0
@@ -71,10 +71,13 @@ def is_spam_like(facts: AuthorFacts) -> bool:
 
 
 def score_advocate(facts: AuthorFacts, now: datetime) -> AdvocateScore:
-    """Score 0–100 with its components; spam-like authors and critics score 0."""
+    """Score 0–100 with its components; spam-like authors and critics score 0. The stance
+    scales the score: the share of supportive posts (positive ones, answers, defences)
+    among them and the negative ones; it is 0 for someone who never spoke well of the
+    brand (helpful, perhaps, but no advocate: a brand's own support answers a lot too)."""
     days = None
-    if facts.last_positive_at:
-        days = max(0.0, (now - datetime.fromisoformat(facts.last_positive_at)).days)
+    if facts.last_support_at:
+        days = max(0.0, (now - datetime.fromisoformat(facts.last_support_at)).days)
     parts = {
         "positive": _saturating(facts.positive, HALF["positive"]),
         "recommendations": _saturating(facts.recommendations, HALF["recommendations"]),
@@ -86,7 +89,8 @@ def score_advocate(facts: AuthorFacts, now: datetime) -> AdvocateScore:
         "reach": min(1.0, math.log1p(facts.reach) / math.log1p(REACH_FULL)),
     }
     components = {name: round(WEIGHTS[name] * value, 2) for name, value in parts.items()}
-    stance = facts.positive / (facts.positive + facts.negative) if facts.positive else 0.0
+    supportive = facts.positive + facts.answers + facts.defences
+    stance = supportive / (supportive + facts.negative) if facts.positive else 0.0
     spam = is_spam_like(facts)
     score = 0.0 if spam else round(sum(components.values()) * stance, 2)
     components["stance"] = round(stance, 2)

@@ -29,6 +29,12 @@ NAMES_ANY_BRAND = """EXISTS (SELECT 1 FROM hits b WHERE b.mention_id = m.id
     AND b.kind IN ('brand', 'competitor', 'product'))"""
 HAS_HIT = """EXISTS (SELECT 1 FROM hits b WHERE b.mention_id = m.id AND b.kind = '{kind}'
     AND b.key = :{kind})"""
+# The author writes as a customer: not a Telegram channel or a news feed (the channel or
+# the outlet is the author), not an article, not a post the forum marks as its staff's.
+CUSTOMER = """(m.kind != 'article'
+    AND coalesce((SELECT s.kind FROM sources s WHERE s.id = m.source_id), '')
+        NOT IN ('telegram', 'rss')
+    AND json_extract(m.metadata, '$.staff') IS NULL)"""
 # through the partial index of negative and churn hits (m009); intents carry no stance
 NEGATIVE_OR_CHURN = """EXISTS (SELECT 1 FROM hits b INDEXED BY hits_negative_or_churn
     WHERE b.mention_id = m.id AND (sentiment = 'negative' OR (kind = 'intent' AND key = 'churn'))
@@ -62,6 +68,42 @@ class BrandMention:
     url: str
     text: str
     language: str | None = None
+    customer: bool = True  # see ``insights.customers``
+
+
+@dataclass(frozen=True)
+class ThreadReply:
+    """A post that names no brand, in a thread where others do: an answer or a defence in
+    a brand's thread rarely names the brand again."""
+
+    mention_id: str
+    author_id: str | None
+    thread: str
+    published_at: str
+    sentiment: str | None  # the whole post's (a human correction wins)
+    intents: tuple[str, ...]
+    customer: bool  # see ``insights.customers``
+
+
+def thread_replies(db: Database, rows: Iterable[BrandMention]) -> list[ThreadReply]:
+    """The posts naming no brand (cross-posted copies left out) in the threads of ``rows``,
+    oldest first: one read through the thread index, whatever the number of threads."""
+    threads = sorted({(m.source_id, m.thread[len(m.source_id) + 1:]) for m in rows
+                      if m.thread != f"{m.source_id}:{m.mention_id}"})
+    found = db.execute(
+        f"""SELECT m.id, m.author_id, m.source_id || ':' || m.thread_id, m.published_at,
+                   {EFFECTIVE_SENTIMENT},
+                   (SELECT group_concat(DISTINCT h.key) FROM hits h
+                    WHERE h.mention_id = m.id AND h.kind = 'intent'), {CUSTOMER}
+            FROM json_each(:threads) t
+            CROSS JOIN mentions m ON m.source_id = json_extract(t.value, '$[0]')
+                AND m.thread_id = json_extract(t.value, '$[1]')
+            WHERE m.published_at IS NOT NULL AND m.duplicate_of IS NULL
+              AND NOT {NAMES_ANY_BRAND}
+            ORDER BY m.published_at, m.seq""", {"threads": json.dumps(threads)})
+    return [ThreadReply(mention, author, thread, published, sentiment,
+                        tuple(sorted(intents.split(","))) if intents else (), bool(customer))
+            for mention, author, thread, published, sentiment, intents, customer in found]
 
 
 def brand_mentions(db: Database, since: str | None = None) -> list[BrandMention]:
@@ -198,7 +240,8 @@ def _read(db: Database, where: str, params: dict, order: str = "m.published_at, 
                    {EFFECTIVE_SENTIMENT if sentiment else "NULL"}, coalesce(m.likes, 0),
                    coalesce(m.replies, 0),
                    coalesce(m.views, 0), m.duplicate_of IS NOT NULL,
-                   m.text LIKE '%http%' OR m.text LIKE '%www.%', m.url, m.text, m.language
+                   m.text LIKE '%http%' OR m.text LIKE '%www.%', m.url, m.text, m.language,
+                   {CUSTOMER}
             FROM mentions m {clause} ORDER BY {order}""",
         params,
     ).fetchall()
@@ -221,7 +264,7 @@ def _per_brand(row, hits) -> list[BrandMention]:
     """The brand rows of one mention from its hits in text order (one pass: this runs for
     every post a page reads)."""
     (mention, author, source, thread, published, sentiment, likes, replies, views, duplicate,
-     has_link, url, text, language) = row
+     has_link, url, text, language, customer) = row
     touchpoints, intents, churn_target = [], {}, None
     brands: dict[str, list] = {}  # brand → [its first product, stances of its hits]
     for kind, key, stance, extra in hits:
@@ -242,7 +285,7 @@ def _per_brand(row, hits) -> list[BrandMention]:
         BrandMention(mention, author, source, thread, published, brand, product,
                      _worst(stances), sentiment, touchpoints, intents, churn_target,
                      likes, replies, views, bool(duplicate), bool(has_link), url, text,
-                     language)
+                     language, bool(customer))
         for brand, (product, stances) in brands.items()
     ]
 

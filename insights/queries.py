@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Collection
 from datetime import date, timedelta
 
 from sqlite_utils import Database
 
+from insights.mention_facts import brand_mentions_of_days
+from insights.nps import PeriodNps, nps_over_time
 from insights.questions import ThreadPost
 from store.search import MIN_INDEXED_TERM, parse_query, snippet
 
@@ -142,6 +145,18 @@ def advocates(db: Database, brand: str | None = None, limit: int = 100) -> list[
     for row in result:
         row["components"] = json.loads(row["components"])
     return result
+
+
+def nps_trend(db: Database, first: str, last: str, by: str = "week",
+              official: Collection[str] = ()) -> list[PeriodNps]:
+    """Social NPS per brand and product per ``week`` or ``month`` of the UTC days
+    ``first``–``last`` (``insights.nps.nps_over_time``; ``official``: the brands' own author
+    ids). A period the range cuts counts only its days inside the range."""
+    days, day = [], date.fromisoformat(first)
+    while day <= date.fromisoformat(last):
+        days.append(day.isoformat())
+        day += timedelta(days=1)
+    return nps_over_time(brand_mentions_of_days(db, days), by, official)
 
 
 def risk_statuses(db: Database) -> dict[str, str]:

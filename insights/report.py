@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from config.catalogue import Catalogue
-from insights.advocate_facts import author_stances
-from insights.mention_facts import brand_mentions
+from insights.advocate_facts import advocate_facts, author_stances
+from insights.advocates import AdvocateScore, rank_advocates
+from insights.customers import official_author_ids
+from insights.mention_facts import BrandMention, brand_mentions, thread_replies
 from insights.nps import social_nps
 from insights.queries import author_profiles, open_alerts, risk_statuses, thread_authors
 from insights.questions import community_questions, thread_posts
@@ -23,11 +25,21 @@ def brand_names(catalogue: Catalogue) -> list[str]:
             if not alias.startswith("#")]
 
 
+def advocates(db: Database, catalogue: Catalogue, now: datetime,
+              mentions: list[BrandMention] | None = None) -> dict[str, list[AdvocateScore]]:
+    """Each own brand's advocates, best first: customers only (``insights.customers``),
+    with their answers and defences in the brand's threads, named or not."""
+    mentions = brand_mentions(db) if mentions is None else mentions
+    official, replies = official_author_ids(catalogue), thread_replies(db, mentions)
+    return {brand.id: rank_advocates(advocate_facts(mentions, brand.id, official, replies), now)
+            for brand in catalogue.own_brands}
+
+
 def at_risk(db: Database, catalogue: Catalogue, now: datetime, days: int = 30) -> list[dict]:
     """The customers-at-risk queue with profiles, as plain rows."""
     own = {brand.id for brand in catalogue.own_brands}
     entries = customers_at_risk(brand_mentions(db), own, now, days, risk_statuses(db),
-                                thread_authors(db))
+                                thread_authors(db), official_author_ids(catalogue))
     profiles = author_profiles(db, [entry.author_id for entry in entries])
     return [{**profiles.get(entry.author_id, {}), **asdict(entry)} for entry in entries]
 
@@ -42,9 +54,11 @@ def summary(db: Database, catalogue: Catalogue, now: datetime) -> dict:
     mentions = brand_mentions(db)
     brands = [brand.id for brand in catalogue.brands]
     asked = questions(db, catalogue)
+    official = official_author_ids(catalogue)
     return {
         "alerts": open_alerts(db, seen_since=(now - timedelta(days=30)).isoformat()),
-        "nps": {brand: social_nps(author_stances(mentions, brand)) for brand in brands},
+        "nps": {brand: social_nps(author_stances(mentions, brand, official=official))
+                for brand in brands},
         "voice": share_of_voice(mentions, brands, now),
         "at_risk": at_risk(db, catalogue, now),
         "questions": {"asked": len(asked),

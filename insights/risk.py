@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from insights.customers import is_customer
 from insights.mention_facts import BrandMention
 
 
@@ -28,16 +30,18 @@ class RiskEntry:
 
 def customers_at_risk(mentions: list[BrandMention], own_brands: set[str], now: datetime,
                       days: int = 30, statuses: dict[str, str] | None = None,
-                      thread_authors: dict[str, list[tuple[str, str]]] | None = None
-                      ) -> list[RiskEntry]:
-    """Authors whose posts of the last ``days`` are negative about an own brand, most
-    urgent first: churn intent, then how many complaints, then how recent.
+                      thread_authors: dict[str, list[tuple[str, str]]] | None = None,
+                      official: Collection[str] = ()) -> list[RiskEntry]:
+    """Customers (``insights.customers``; ``official``: the brands' own author ids) whose
+    posts of the last ``days`` are negative about an own brand, most urgent first: churn
+    intent, then how many complaints, then how recent.
 
     ``thread_authors`` (thread → [(time, author)]) tells whether anyone answered them.
     """
     since = (now - timedelta(days=days)).isoformat()
     grouped: dict[tuple[str, str], list[BrandMention]] = defaultdict(list)
-    for key, m in _complaints(mentions, own_brands, since):
+    customers = [m for m in mentions if is_customer(m, official)]
+    for key, m in _complaints(customers, own_brands, since):
         if all(m.mention_id != seen.mention_id for seen in grouped[key]):
             grouped[key].append(m)
     entries = []

@@ -6,7 +6,8 @@ Three tables, one row per day and combination of what the dashboard filters and 
 * ``brand_days``: brand rows by brand, the set of ``brands`` the post names, product, source,
   language and the post's sentiment → rows and their stance toward the brand;
 * ``touchpoint_days``: the same per touchpoint a post names → rows, negative at the touchpoint;
-* ``author_days``: per author and brand → rows, positive, negative, recommendations and
+* ``author_days``: per customer (``insights.customers``; the catalogue's official
+  accounts are left out by the reader) and brand → rows, positive, negative, recommendations and
   switches away (what social NPS classes an author by).
 
 ``brands`` lets a reader count each post once over several brands: of the rows of one post,
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from itertools import groupby
 
+from insights.customers import is_customer
 from insights.mention_facts import BrandMention
 from store.rollups import ROLLUP_COLUMNS
 
@@ -69,7 +71,7 @@ def rollup_rows(mentions: Iterable[BrandMention], days: Iterable[str] | None = N
             for touchpoint, at in dict(m.touchpoints).items():
                 _add(touchpoint_days[(day, touchpoint, m.brand, brands, product, *where)],
                      (1, at == "negative"))
-            if m.author_id:
+            if is_customer(m):  # NPS counts customers only
                 _add(author_days[(day, m.brand, m.author_id, m.source_id, m.language or "")],
                      (1, m.stance == "positive", m.stance == "negative",
                       "recommendation" in m.intents and m.stance != "negative",

@@ -91,7 +91,7 @@ def test_unknown_field_lists_the_allowed_ones(tmp_path):
     text = VALID.replace("    name: Volna\n", "    name: Volna\n    alias: [x]\n")
     assert _error(tmp_path, text) == (
         "catalogue.yaml, line 5: brands[0]: unknown field 'alias' "
-        "(expected: aliases, ambiguous, context, id, name, products)"
+        "(expected: aliases, ambiguous, context, id, name, official_accounts, products)"
     )
 
 
@@ -119,3 +119,39 @@ def test_missing_file_and_empty_file(tmp_path):
     assert _error(tmp_path, "") == "catalogue.yaml: the file is empty"
     with pytest.raises(ConfigError, match="file not found"):
         load_catalogue(tmp_path / "nope.yaml")
+
+
+OFFICIAL = VALID.replace("    context: [оператор, тариф]\n", """    context: [оператор, тариф]
+    official_accounts:
+      - {source: forum, handle: Volna_Support}
+""")
+
+
+def test_official_accounts_load_and_do_not_change_the_fingerprint(tmp_path):
+    catalogue = load_catalogue(_write(tmp_path, OFFICIAL))
+    (account,) = catalogue.brand("volna").official_accounts
+    assert (account.source, account.handle) == ("forum", "Volna_Support")
+    assert catalogue.brand("telenova").official_accounts == ()
+    # who the brand's accounts are does not change tagging: no re-tag for it
+    assert catalogue.fingerprint == load_catalogue(_write(tmp_path, VALID)).fingerprint
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ("- Volna_Support", "brands[0].official_accounts[0]: expected {source: <source id>, "
+                        "handle: <handle>}"),
+    ("- {handle: Volna_Support}", "brands[0].official_accounts[0]: missing required field "
+                                  "'source'"),
+    ("- {source: forum, handle: ''}", "brands[0].official_accounts[0].handle: expected a "
+                                      "non-empty text value"),
+    ("- {source: forum, handle: x, role: staff}", "unknown field 'role'"),
+])
+def test_bad_official_accounts_name_the_entry(tmp_path, entry, message):
+    text = OFFICIAL.replace("- {source: forum, handle: Volna_Support}", entry)
+    assert message in _error(tmp_path, text)
+    assert "line 9" in _error(tmp_path, text)
+
+
+def test_official_accounts_must_be_a_list(tmp_path):
+    text = OFFICIAL.replace("- {source: forum, handle: Volna_Support}", "").replace(
+        "official_accounts:\n      \n", "official_accounts: Volna_Support\n")
+    assert "brands[0].official_accounts: expected a list" in _error(tmp_path, text)
