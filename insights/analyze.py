@@ -10,11 +10,10 @@ from datetime import UTC, datetime
 from sqlite_utils import Database
 
 from config.catalogue import Catalogue
-from insights.advocate_facts import advocate_facts
-from insights.advocates import rank_advocates
 from insights.alerts import find_alerts
 from insights.complaints import complaint_clusters
 from insights.mention_facts import brand_mentions
+from insights.report import advocates as ranked_advocates
 from insights.webhook import WebhookTarget, deliver_alerts
 from store.insights import replace_advocate_scores, replace_clusters, upsert_alert
 
@@ -49,8 +48,7 @@ def analyze(db: Database, catalogue: Catalogue, now: datetime | None = None,
         updated += not is_new
     report("scoring advocates")
     advocates = 0
-    for brand in sorted(own):
-        ranked = rank_advocates(advocate_facts(mentions, brand), now)
+    for brand, ranked in ranked_advocates(db, catalogue, now, mentions).items():
         advocates += replace_advocate_scores(db, brand, ranked)
     report("clustering complaints")
     clusters = replace_clusters(db, complaint_clusters(db, now, pipeline))

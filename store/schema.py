@@ -397,6 +397,13 @@ def m010_webhook_deliveries(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m011_customer_rollups(db: Database) -> None:
+    """Every stored day stale once: the author roll-ups now count customers only (channels,
+    news feeds, articles and forum staff left out), so days stored before are built again."""
+    _run(db, "INSERT OR IGNORE INTO rollup_stale_days (day) SELECT DISTINCT day FROM author_days")
+
+
 # Trigger bodies carry no ON CONFLICT clause: the conflict policy of the statement firing
 # the trigger (an upsert of a tag, an INSERT OR REPLACE) would override it.
 _MARK = """INSERT INTO rollup_stale_days (day) SELECT changed.day FROM (SELECT {} AS day) changed

@@ -477,3 +477,15 @@ def test_a_refresh_inside_an_open_transaction_is_refused(db):
         daily.refresh(db)
     db.execute("ROLLBACK")
     assert daily.refresh(db) > 0
+
+
+def test_roll_ups_stored_before_the_customers_only_rule_are_built_again(db):
+    from store.schema import m011_customer_rollups
+
+    daily.refresh(db)
+    stored = {row[0] for row in db.execute("SELECT DISTINCT day FROM author_days")}
+    with db.atomic():
+        m011_customer_rollups(db)
+    assert stored and set(stale_days(db)) == stored
+    daily.refresh(db)
+    assert stale_days(db) == []
