@@ -185,7 +185,8 @@ def demo(
     with serve_site(DEFAULT_OUT, port, Path(db).parent / "demo-sources.yaml") as base_url:
         console.print(f"[bold]1/4 crawl[/] the demo community at {base_url}/")
         crawl(sources=None, db=db, sources_file=Path(db).parent / "demo-sources.yaml",
-              resume=False, set_=["DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False"])
+              resume=False, set_=["DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False",
+                                  "LOG_LEVEL=WARNING"])  # the progress bars tell the rest
     timings["crawl"] = time.monotonic() - started
     console.print("[bold]2/4 tag[/]")
     tag(db=db, batch_size=64, catalogue=DEFAULT_CATALOGUE)
