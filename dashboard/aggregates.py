@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from dashboard.filters import Filters, day_of
 from insights.mention_facts import BrandMention
-from insights.nps import AuthorStance, social_nps
+from insights.nps import AuthorStance, period_of, social_nps
 from insights.rollups import counts_once
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -118,6 +118,25 @@ def nps(authors: Totals) -> float | None:
     counted once per brand."""
     return social_nps([author_stance(author, brand, sums)
                        for (brand, author), sums in authors.items()]).nps
+
+
+def nps_by_period(authors: Totals, by: str = "week") -> list[dict]:
+    """Social NPS per brand per ISO week or month from ``author_days`` totals keyed
+    ``(day, brand, author_id)``, each author classed from that period's posts only (as
+    ``insights.nps.nps_over_time`` does for a brand as a whole); sorted by brand and period."""
+    grouped: dict[tuple, Totals] = defaultdict(lambda: defaultdict(lambda: [0] * 5))
+    for (day, brand, author), sums in authors.items():
+        total = grouped[(brand, period_of(day, by))][author]
+        for i, value in enumerate(sums):
+            total[i] += value
+    rows = []
+    for (brand, period), by_author in sorted(grouped.items()):
+        result = social_nps([author_stance(author, brand, sums)
+                             for author, sums in by_author.items()])
+        rows.append({"brand": brand, "period": period, "nps": result.nps,
+                     "promoters": result.promoters, "passives": result.passives,
+                     "detractors": result.detractors})
+    return rows
 
 
 def voice_share(totals: Totals, brands: Iterable[str], chosen: Iterable[str],

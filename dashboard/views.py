@@ -50,8 +50,9 @@ def _where(filters: Filters) -> dict:
 
 
 def overview(db: Database, filters: Filters, catalogue: Catalogue) -> dict:
-    """KPIs with changes, daily volume by sentiment, open alerts, and how many days of
-    figures were computed on the fly (changed since the last ``otklik analyze``)."""
+    """KPIs with changes, daily volume by sentiment, social NPS per week, open alerts, and
+    how many days of figures were computed on the fly (changed since the last ``otklik
+    analyze``)."""
     chosen = chosen_brands(filters, catalogue)
     first, last = agg.bounds(filters, previous=True)[0], filters.end.isoformat()
     with daily.window(db, first, last) as window:
@@ -59,10 +60,13 @@ def overview(db: Database, filters: Filters, catalogue: Catalogue) -> dict:
         authors = [window.totals("author_days", ("brand", "author_id"), *days, brand=chosen,
                                  **_where(filters))
                    for days in (agg.bounds(filters), agg.bounds(filters, previous=True))]
+        by_day = window.totals("author_days", ("day", "brand", "author_id"),
+                               *agg.bounds(filters), brand=chosen, **_where(filters))
         stale = len(window.stale)
     alerts = [a for a in queries.open_alerts(db) if agg.alert_matches(a, filters)]
     return {
         "kpis": agg.overview_kpis(totals, *authors, filters, chosen, brand_ids(catalogue)),
+        "nps_weekly": agg.nps_by_period(by_day, "week"),
         "daily": agg.daily_sentiment(totals, filters, chosen),
         "alerts": alerts,
         "tagged": agg.post_count(totals, None),

@@ -74,3 +74,17 @@ else:
         tooltip=[alt.Tooltip("day:T"), alt.Tooltip("negative share, %:Q", format=".1f")],
     ).properties(height=160)
     st.altair_chart(line, width="stretch")
+
+weekly = pd.DataFrame(page["nps_weekly"])
+if not weekly.empty and weekly["nps"].notna().any():
+    st.subheader("Social NPS per week")
+    st.caption("Each author is classed from their posts of that week (promoter, passive, "
+               "detractor); NPS = % promoters − % detractors.")
+    weekly["brand"] = weekly["brand"].map(common.name_of)
+    chart = alt.Chart(weekly.dropna(subset=["nps"])).mark_line(point=True).encode(
+        x=alt.X("period:O", title="ISO week"), y=alt.Y("nps:Q", title="NPS"),
+        color=alt.Color("brand:N", title="brand"),
+        tooltip=["brand:N", "period:O", alt.Tooltip("nps:Q", format=".1f"), "promoters:Q",
+                 "passives:Q", "detractors:Q"],
+    ).properties(height=220)
+    st.altair_chart(chart, width="stretch")

@@ -489,3 +489,20 @@ def test_roll_ups_stored_before_the_customers_only_rule_are_built_again(db):
     assert stored and set(stale_days(db)) == stored
     daily.refresh(db)
     assert stale_days(db) == []
+
+
+def test_weekly_nps_equals_the_direct_computation(db, catalogue):
+    from insights.nps import nps_over_time
+
+    for stored in (False, True):
+        if stored:
+            daily.refresh(db)
+        for filters in filter_sets(db, catalogue):
+            chosen = views.chosen_brands(filters, catalogue)
+            rows = [m for m in rows_of(db, filters, previous=False) if m.brand in chosen]
+            direct = [{"brand": p.brand, "period": p.period, "nps": p.result.nps,
+                       "promoters": p.result.promoters, "passives": p.result.passives,
+                       "detractors": p.result.detractors}
+                      for p in nps_over_time(rows, "week") if p.product is None]
+            shown = views.overview(db, filters, catalogue)["nps_weekly"]
+            assert direct and shown == direct, filters
