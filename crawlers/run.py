@@ -52,7 +52,7 @@ def crawl_sources(
     ``JOBDIR``), so a killed crawl resumes where it stopped.
     """
     settings = crawl_settings(db_path, sources_path, **overrides)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     loader = SpiderLoader.from_settings(settings)
     crawlers: dict[str, Crawler] = {}
     for source in sources:

@@ -7,6 +7,7 @@ Pipes: lemmatizer (pymorphy3 lookup for ru / uk, lookup tables for en) → ``otk
 
 from __future__ import annotations
 
+import logging
 import threading
 from functools import cache
 from pathlib import Path
@@ -22,6 +23,9 @@ PIPELINE_LANGUAGES = ("ru", "uk", "en")
 MAX_CACHED = 12
 _cache: dict[tuple[str, str], Language] = {}
 _lock = threading.Lock()
+# spaCy logs each initialisation step through its own handler, at whatever level the root
+# logger lets through (everything, once Scrapy has set logging up): keep to its warnings.
+logging.getLogger("spacy").setLevel(logging.WARNING)
 
 
 def pipeline_language(lang: str) -> str:
