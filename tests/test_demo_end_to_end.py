@@ -85,7 +85,7 @@ def test_both_incidents_are_alerts_on_the_right_touchpoint_and_dates(demo, db, i
     assert first <= start + timedelta(days=3), f"found late: {first} for a start on {start}"
 
 
-def test_planted_advocates_lead_and_the_spammer_is_absent(demo, db):
+def test_planted_advocates_lead_and_the_spammer_staff_and_channels_are_absent(demo, db):
     answers, _ = demo
     ranked = [(row["source"], row["handle"]) for row in queries.advocates(db, brand="volna")]
     planted = {(a["source"], a["handle"]) for a in answers["advocates"]}
@@ -96,6 +96,7 @@ def test_planted_advocates_lead_and_the_spammer_is_absent(demo, db):
     assert spammer not in ranked
     staff = {(s["source"], s["handle"]) for s in answers["staff"]}
     assert not staff & set(ranked)
+    assert not {source for source, _ in ranked} & {"demo-telegram", "demo-news"}, ranked[:10]
 
 
 def test_switchers_are_in_the_at_risk_queue_with_what_went_wrong(demo, db):
