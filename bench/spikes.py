@@ -1,6 +1,6 @@
 """Spike detection on synthetic series: our detector against the plain 7-day mean + 2 sigma rule.
 
-    .venv/bin/python bench/spikes.py [--seeds 1 2] [--dev-seed 0] [--per-cell 30]
+    .venv/bin/python bench/spikes.py [--seeds 1 2] [--dev-seed 0] [--per-cell 90]
 
 Each series is 90 days of hourly negatives with a daily cycle, weekends at ~60 %, a drift of up
 to +-15 %, and overdispersion: a gamma day effect (CV 0.22) and a gamma hour effect (CV 0.32)
@@ -178,7 +178,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2],
                         help="report seeds, never used for tuning (default 1 2)")
     parser.add_argument("--dev-seed", type=int, default=0, help="the tuning seed (default 0)")
-    parser.add_argument("--per-cell", type=int, default=30, help="series per cell (default 30)")
+    parser.add_argument("--per-cell", type=int, default=90, help="series per cell (default 90)")
     args = parser.parse_args()
     began = time.perf_counter()
     print(f"{args.per_cell} series of {DAYS} days per cell and seed; alarms counted from day "

@@ -12,18 +12,21 @@ Model, refitted at each calendar day from the days before it:
   Seasonal factors: observed/expected per slot over the last eight weeks, shrunk toward 1 by a
   Gamma prior worth ``prior_counts`` mentions, so a product with two negatives a day gets a
   flat profile; a floor of ``floor_per_week`` keeps the baseline above zero.
-- dispersion: negative binomial, ``var = mu + phi mu^2``; ``phi`` by moments on the last four
-  weeks' one-step-ahead residuals, for each window length apart (day-level noise makes a 24 h
-  sum relatively noisier than Poisson says), combined with a prior by precision so sparse
-  series keep the prior.
-- a period fires when a trailing window (3, 6, 12, 24, 48 or 72 h; 1, 2, 3 or 7 days) has a NB
+- dispersion: negative binomial, ``var = mu + phi mu^2``; ``phi`` by moments on the last eight
+  weeks' one-step-ahead residuals of the *observed* series, for each window length apart
+  (day-level noise makes a 24 h sum relatively noisier than Poisson says), combined with a
+  prior by precision so sparse series keep the prior. (Measured on the cleaned series, every
+  alarm took its own noise out of the estimate, so the next alarm came easier: a noisy series
+  could talk itself into an alarm a day.)
+- a period fires when a trailing window (6, 12, 24, 48 or 72 h; 1, 2, 3 or 7 days) has a NB
   upper-tail probability below ``alpha`` *and* an excess of at least ``min_excess`` mentions
   *and* observed/expected of at least ``min_ratio`` (and, given totals, a negative share up by
-  ``min_share_ratio``). Long windows add up the evidence of a slow build.
+  ``min_share_ratio``). Long windows add up the evidence of a slow build; a 3 h window raised
+  more false alarms than it found incidents.
 - an open incident goes on while a window of up to 24 h (2 days) stays elevated at the lenient
-  ``alpha_hold``; it closes after more than ``max_gap`` quiet periods. Its start is where the
-  largest excess inside the first firing window begins; its end the first period after which
-  the excess grew by no more than its noise.
+  ``alpha_hold``; it closes after more than ``max_gap`` quiet periods. Its start is the last
+  period of the first firing window before which the excess grew by no more than its noise;
+  its end the first period after which the excess grew by no more than its noise.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import numpy as np
 from scipy import special
 
 PERIODS_PER_DAY = {"hour": 24, "day": 1}
-SCALES = {"hour": (3, 6, 12, 24, 48, 72), "day": (1, 2, 3, 7)}
+SCALES = {"hour": (6, 12, 24, 48, 72), "day": (1, 2, 3, 7)}
 HOLD_SCALES = {"hour": (3, 6, 12, 24), "day": (1, 2)}
 
 
@@ -43,9 +46,9 @@ HOLD_SCALES = {"hour": (3, 6, 12, 24), "day": (1, 2)}
 class SpikeParams:
     """Thresholds of the detector; the defaults are tuned by ``bench/spikes.py`` (dev seed)."""
 
-    alpha: float = 5e-4
+    alpha: float = 3e-3
     min_excess: float = 5.0
-    min_ratio: float = 1.5
+    min_ratio: float = 2.0
     min_share_ratio: float = 1.2
     alpha_hold: float = 0.01
     max_gap: int = 1
@@ -202,8 +205,8 @@ class _Detector:
         if self.totals is not None:
             total = self.totals[a:b].sum()
             self.share = hist.sum() / total if total > 0 else None
-        lo = max(a, self.fit_from)
-        self.phi = {w: _dispersion(self.clean[lo:b], self.mu[lo:b], w, p.prior_dispersion,
+        lo = max(c, self.fit_from)
+        self.phi = {w: _dispersion(self.y[lo:b], self.mu[lo:b], w, p.prior_dispersion,
                                    p.prior_dispersion_sd)
                     for w in sorted({*self.scales, *self.hold_scales})}
 
@@ -249,8 +252,14 @@ class _Detector:
 
     def _open(self, t: int, window: int, p_value: float) -> None:
         lo = t + 1 - window
-        excess = _cumsum(self.y[lo: t + 1] - self.mu[lo: t + 1])
-        start = lo + int(np.argmin(excess[:-1]))
+        mu = self.mu[lo: t + 1]
+        before = _cumsum(self.y[lo: t + 1] - mu)[:-1]  # excess before each candidate start
+        first = int(np.argmin(before))
+        # the start: the last period before which the excess grew by no more than its noise
+        spread = _cumsum(mu + self.phi[window] * mu**2)[:-1]
+        noise = np.sqrt(spread[first:] - spread[first])
+        quiet = np.flatnonzero(before[first:] - before[first] <= noise)
+        start = lo + first + int(quiet[-1])
         self.open = {"start": start, "detected": t, "window": window, "p": p_value,
                      "last": t, "misses": 0}
         self._clean(start, t)
