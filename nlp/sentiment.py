@@ -90,7 +90,8 @@ def _digest_of(stats: tuple[tuple[str, int, int], ...]) -> str:
 
 
 def load_delta_model(path: Path):
-    """The base encoder with the shipped tensors applied: ``(model, tokenizer, meta)``."""
+    """The base encoder (its lowest ``meta["layers"]`` layers where the model keeps only those)
+    with the shipped tensors applied: ``(model, tokenizer, meta)``."""
     from safetensors.torch import load_file
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -100,12 +101,14 @@ def load_delta_model(path: Path):
     labels = meta["labels"]
     base = ensure_base_model()
     _check_base(base, meta.get("base", {}))
+    depth = {"num_hidden_layers": meta["layers"]} if meta.get("layers") else {}
     with quiet_transformers():
         model = AutoModelForSequenceClassification.from_pretrained(
             base,
             num_labels=len(labels),
             id2label=dict(enumerate(labels)),
             label2id={name: i for i, name in enumerate(labels)},
+            **depth,
         )
     apply_weights(model, load_file(str(path / WEIGHTS_FILE)))
     tokenizer = AutoTokenizer.from_pretrained(base)
