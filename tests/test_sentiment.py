@@ -19,6 +19,7 @@ from nlp.model_config import SentimentSettings, load_nlp_config, resolve_label_m
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "models" / "sentiment"
+FAST = ROOT / "models" / "sentiment-fast"
 
 # Customer posts about a telecom operator, written before the model was run on them.
 POSTS = {
@@ -124,6 +125,12 @@ def full_precision(offline):
     return sentiment.SentimentModel.load(SentimentSettings(model=str(SHIPPED), precision="fp32"))
 
 
+@pytest.fixture(scope="module")
+def fast(offline):
+    """The shipped 4-layer model, at the precision the configuration would pick."""
+    return sentiment.SentimentModel.load(SentimentSettings(model=str(FAST)))
+
+
 def test_shipped_model_loads_offline(half):
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     assert sentiment.is_delta_model(SHIPPED)
@@ -134,7 +141,13 @@ def test_shipped_model_loads_offline(half):
     assert sum(result.scores.values()) == pytest.approx(1.0, abs=1e-4)
 
 
-@pytest.mark.parametrize("model_name", ["half", "full_precision"])
+def test_fast_model_is_the_base_lowest_four_layers(fast):
+    assert sentiment.is_delta_model(FAST)
+    assert len(fast.model.bert.encoder.layer) == fast.model.config.num_hidden_layers == 4
+    assert fast.version != sentiment.version_of(SentimentSettings(model=str(SHIPPED)))
+
+
+@pytest.mark.parametrize("model_name", ["half", "full_precision", "fast"])
 def test_clear_posts_get_the_right_label(model_name, request):
     """At least 4 of 5 posts right for every language and class, 42 of 45 overall (a rule
     fixed before the model first ran on these posts)."""
