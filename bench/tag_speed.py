@@ -170,18 +170,11 @@ def stage_onnx(posts: list[str], options: dict) -> dict:
                                                providers=["CPUExecutionProvider"])
 
     def predict() -> list[str]:
-        ids = sentiment.token_ids(model.tokenizer, posts, model.max_length, model.prefix)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]), reverse=True)
-        labels = [""] * len(ids)
-        for start in range(0, len(order), 64):
-            rows = order[start: start + 64]
-            width = len(ids[rows[0]])
-            input_ids = np.full((len(rows), width), model._pad_id, dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
-                input_ids[r, : len(ids[i])], mask[r, : len(ids[i])] = ids[i], 1
-            logits = session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
-            probs = torch.softmax(torch.from_numpy(logits), -1) @ model._projection
+        labels = [""] * len(posts)
+        for rows, input_ids, mask in model.batches(posts, batch_size=64):
+            logits = session.run(None, {"input_ids": input_ids.numpy(),
+                                        "attention_mask": mask.numpy()})[0]
+            probs = model.label_probabilities(torch.from_numpy(logits))
             for r, best in zip(rows, probs.argmax(-1).tolist(), strict=True):
                 labels[r] = sentiment.LABELS[best]
         return labels

@@ -200,18 +200,6 @@ def length_batches(lengths: Sequence[int], batch_size: int, rng: np.random.Gener
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def pad(ids: list[list[int]], rows: Sequence[int], pad_id: int):
-    import torch
-
-    width = max(len(ids[i]) for i in rows)
-    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for r, i in enumerate(rows):
-        input_ids[r, : len(ids[i])] = torch.tensor(ids[i])
-        mask[r, : len(ids[i])] = 1
-    return input_ids, mask
-
-
 def build_model(args, base: Path):
     """The classifier with the chosen parameters trainable; returns ``(model, trainable)``."""
     import torch
@@ -247,6 +235,8 @@ def train(args, model, trainable, ids: list[list[int]], labels: list[int], pad_i
     """The training loop; returns figures for the model card."""
     import torch
 
+    from nlp.sentiment import pad_batch
+
     rng = np.random.default_rng(args.seed)
     lengths = [len(x) for x in ids]
     per_epoch = math.ceil(len(ids) / args.batch_size)
@@ -266,7 +256,7 @@ def train(args, model, trainable, ids: list[list[int]], labels: list[int], pad_i
         for rows in length_batches(lengths, args.batch_size, rng):
             if step >= total:
                 break
-            input_ids, mask = pad(ids, rows, pad_id)
+            input_ids, mask = pad_batch(ids, rows, pad_id)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
                 logits = model(input_ids=input_ids, attention_mask=mask).logits
             loss = torch.nn.functional.cross_entropy(logits.float(), target[rows])

@@ -157,6 +157,18 @@ def token_ids(
     return enc["input_ids"]
 
 
+def pad_batch(ids: Sequence[Sequence[int]], rows: Sequence[int], pad_id: int):
+    """``(input_ids, attention_mask)`` long tensors of the ``rows`` of ``ids``, right-padded
+    to the longest of them."""
+    width = max(len(ids[i]) for i in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, i in enumerate(rows):
+        input_ids[r, : len(ids[i])] = torch.tensor(ids[i])
+        mask[r, : len(ids[i])] = 1
+    return input_ids, mask
+
+
 class SentimentModel:
     """A sequence classifier whose labels map onto negative / neutral / positive."""
 
@@ -212,20 +224,24 @@ class SentimentModel:
         out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
         if not len(texts):
             return out
+        for rows, input_ids, mask in self.batches(texts, batch_size):
+            logits = self.model(input_ids=input_ids, attention_mask=mask).logits
+            out[rows] = self.label_probabilities(logits)
+        return out
+
+    def batches(self, texts: Sequence[str], batch_size: int = 64
+                ) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
+        """``(rows, input_ids, attention_mask)`` per batch of ``texts``, longest first, each
+        padded to its longest text; ``rows`` are the texts' indices."""
         ids = token_ids(self.tokenizer, texts, self.max_length, self.prefix)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]), reverse=True)
         for start in range(0, len(order), max(1, batch_size)):
             rows = order[start : start + batch_size]
-            width = len(ids[rows[0]])
-            input_ids = torch.full((len(rows), width), self._pad_id, dtype=torch.long)
-            mask = torch.zeros((len(rows), width), dtype=torch.long)
-            for r, i in enumerate(rows):
-                input_ids[r, : len(ids[i])] = torch.tensor(ids[i])
-                mask[r, : len(ids[i])] = 1
-            logits = self.model(input_ids=input_ids, attention_mask=mask).logits
-            probs = torch.softmax(logits.float(), dim=-1) @ self._projection
-            out[rows] = probs.numpy()
-        return out
+            yield rows, *pad_batch(ids, rows, self._pad_id)
+
+    def label_probabilities(self, logits: torch.Tensor) -> np.ndarray:
+        """Softmax of the model's ``logits``, summed into our ``LABELS`` (float32 numpy)."""
+        return (torch.softmax(logits.float(), dim=-1) @ self._projection).numpy()
 
     def predict(self, texts: Sequence[str], batch_size: int = 64) -> list[Sentiment]:
         """One ``Sentiment`` per text, in input order."""
