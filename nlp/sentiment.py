@@ -224,8 +224,10 @@ class SentimentModel:
         out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
         if not len(texts):
             return out
+        device = next(self.model.parameters()).device
         for rows, input_ids, mask in self.batches(texts, batch_size):
-            logits = self.model(input_ids=input_ids, attention_mask=mask).logits
+            logits = self.model(input_ids=input_ids.to(device),
+                                attention_mask=mask.to(device)).logits
             out[rows] = self.label_probabilities(logits)
         return out
 
@@ -241,7 +243,7 @@ class SentimentModel:
 
     def label_probabilities(self, logits: torch.Tensor) -> np.ndarray:
         """Softmax of the model's ``logits``, summed into our ``LABELS`` (float32 numpy)."""
-        return (torch.softmax(logits.float(), dim=-1) @ self._projection).numpy()
+        return (torch.softmax(logits.float().cpu(), dim=-1) @ self._projection).numpy()
 
     def predict(self, texts: Sequence[str], batch_size: int = 64) -> list[Sentiment]:
         """One ``Sentiment`` per text, in input order."""
