@@ -11,7 +11,9 @@ reports ``dev`` and ``test``. Method ``full`` trains every layer but the word-em
 matrix (frozen: 96M of the 118M parameters) and ships those tensors in fp16; ``lora`` trains
 LoRA adapters on the attention (comparison runs only; nothing is shipped for it).
 ``--layers N`` keeps only the base's lowest N encoder layers: a smaller, faster model
-(``models/sentiment-fast`` is ``--layers 4``).
+(``models/sentiment-fast`` is ``--layers 4``). ``--teacher DIR`` distils a trained model into
+the one being trained: the loss mixes the labels' cross-entropy with the KL divergence from
+the teacher's softened probabilities on the same rows.
 Writes ``weights.safetensors``, ``labels.json``, ``training.json`` and a model card
 ``README.md`` to ``--out``.
 """
@@ -29,7 +31,7 @@ import resource
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -231,8 +233,59 @@ def build_model(args, base: Path):
     return model, trainable
 
 
-def train(args, model, trainable, ids: list[list[int]], labels: list[int], pad_id: int) -> dict:
-    """The training loop, on ``args.device``; returns figures for the model card."""
+def teacher_log_probs(args, texts: Sequence[str]) -> tuple[np.ndarray, str]:
+    """The teacher's log-probabilities on ``texts`` (as training truncates them) and its id.
+
+    With ``--teacher`` they are computed and, given ``--teacher-cache``, kept there and reused
+    while teacher and texts stay the same; with ``--teacher-cache`` alone they are read from it
+    (a machine without the teacher's files)."""
+    import hashlib
+
+    from nlp.model_config import SentimentSettings
+    from nlp.sentiment import SentimentModel, version_of
+
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8") + b"\0")
+    texts_key = f"{args.max_length}:{digest.hexdigest()}"
+    settings = SentimentSettings(model=str(args.teacher), max_length=args.max_length)
+    version = version_of(replace(settings, precision="fp32")) if args.teacher else None
+    cache = args.teacher_cache
+    if cache and cache.is_file():
+        with np.load(cache) as stored:
+            if str(stored["texts"]) == texts_key and version in (None, str(stored["teacher"])):
+                log.info("teacher probabilities from %s", cache)
+                return stored["log_probs"], str(stored["teacher"])
+    if not args.teacher:
+        raise SystemExit(f"--teacher-cache {cache}: missing or made for other training rows; "
+                         "give --teacher to compute it")
+    t = time.perf_counter()
+    teacher = SentimentModel.load(settings)
+    teacher.model.to(args.device)
+    log_probs = np.log(np.clip(teacher.probabilities(texts), 1e-9, 1.0)).astype(np.float32)
+    log.info("teacher probabilities of %d rows in %.0f s", len(texts), time.perf_counter() - t)
+    if cache:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, teacher=version, texts=texts_key, log_probs=log_probs)
+    return log_probs, version
+
+
+def distillation_loss(logits, teacher_log_probs, temperature: float):
+    """KL divergence of the student's from the teacher's probabilities, both softened by
+    ``temperature``, scaled by its square (Hinton et al. 2015) to keep gradients comparable."""
+    import torch.nn.functional as F
+
+    student = F.log_softmax(logits / temperature, dim=-1)
+    teacher = F.log_softmax(teacher_log_probs / temperature, dim=-1)
+    kl = F.kl_div(student, teacher, log_target=True, reduction="batchmean")
+    return kl * temperature**2
+
+
+def train(args, model, trainable, ids: list[list[int]], labels: list[int], pad_id: int,
+          soft: np.ndarray | None = None) -> dict:
+    """The training loop, on ``args.device``; with ``soft`` (teacher log-probabilities per
+    row) the loss mixes cross-entropy and distillation by ``args.kd_alpha``. Returns figures
+    for the model card."""
     import torch
 
     from nlp.sentiment import pad_batch
@@ -251,6 +304,7 @@ def train(args, model, trainable, ids: list[list[int]], labels: list[int], pad_i
     device = torch.device(args.device)
     model.to(device)
     target = torch.tensor(labels, device=device)
+    soft_target = None if soft is None else torch.tensor(soft, device=device)
     model.train()
     start, cpu0 = time.perf_counter(), _cpu_seconds()
     step, epoch, running, seen = 0, 0, None, 0
@@ -262,6 +316,9 @@ def train(args, model, trainable, ids: list[list[int]], labels: list[int], pad_i
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
                 logits = model(input_ids=input_ids, attention_mask=mask).logits
             loss = torch.nn.functional.cross_entropy(logits.float(), target[rows])
+            if soft_target is not None:
+                kd = distillation_loss(logits.float(), soft_target[rows], args.kd_temperature)
+                loss = args.kd_alpha * loss + (1 - args.kd_alpha) * kd
             loss.backward()
             torch.nn.utils.clip_grad_norm_(list(trainable.values()), 1.0)
             optimizer.step()
@@ -426,6 +483,12 @@ def write_card(out: Path, report: dict) -> None:
     depth = (f"the base's lowest {layers} of 12 encoder layers" if layers
              else "the 12 encoder layers")
     langs_flag += f" --layers {layers}" if layers else ""
+    distilled = ""
+    if report.get("teacher_version"):
+        langs_flag += f" \\\n        --teacher {a['teacher'] or 'models/sentiment'}"
+        distilled = (f"\n- distilled from {report['teacher_version']}:\n  loss ="
+                     f" {a['kd_alpha']} × cross-entropy on the labels + {1 - a['kd_alpha']:g} ×"
+                     f" T² × KL(teacher ‖ student) at temperature T = {a['kd_temperature']}")
     text = f"""# Otklik sentiment model (negative / neutral / positive)
 
 Fine-tuned from multilingual-e5-small (the base encoder `models/base_encoder.py` builds from
@@ -448,7 +511,7 @@ is used when one is at hand, `--device cpu` forces the CPU):
   bf16 autocast: {a['bf16']} (fp32 master weights)
 - steps {report['steps']} × batch {a['batch_size']} = {report['rows_seen']} rows seen
   ({report['epochs']} epochs); AdamW lr {a['lr']}, weight decay {a['weight_decay']},
-  linear warm-up {a['warmup']:.0%} then linear decay; gradient clipping 1.0; dropout 0.1
+  linear warm-up {a['warmup']:.0%} then linear decay; gradient clipping 1.0; dropout 0.1{distilled}
 - max length {a['max_length']} tokens in training, {a['eval_max_length']} in evaluation;
   length-bucketed batches with dynamic padding; no input prefix
 - {_bias_line(report)}
@@ -515,10 +578,12 @@ def main(argv: list[str] | None = None) -> int:
     ids = token_ids(tokenizer, texts, args.max_length)
     log.info("training rows: %d from %d sets", len(ids), len(train_sets))
 
+    distil = args.teacher or args.teacher_cache
+    soft, teacher = teacher_log_probs(args, texts) if distil else (None, None)
     model, trainable = build_model(args, base)
     n_trainable = sum(p.numel() for p in trainable.values())
     log.info("method %s: %d trainable parameters", args.method, n_trainable)
-    figures = train(args, model, trainable, ids, targets, tokenizer.pad_token_id)
+    figures = train(args, model, trainable, ids, targets, tokenizer.pad_token_id, soft)
     if args.method == "lora":  # comparison runs: scored, not shipped
         model = model.merge_and_unload()
 
@@ -559,6 +624,7 @@ def main(argv: list[str] | None = None) -> int:
         "threads": torch.get_num_threads(), "args": {k: str(v) if isinstance(v, Path) else v
                                                      for k, v in vars(args).items()},
         "trainable_parameters": n_trainable, "tensors": len(shapes),
+        "teacher_version": teacher,
         "data_mix": [{"set": s.name, "available": len(s.texts), "used": len(s.used),
                       "labels": dict(sorted(Counter(s.labels[i] for i in s.used).items()))}
                      for s in train_sets],
@@ -601,6 +667,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--layers", type=int, default=0,
                    help="keep only the base's lowest N encoder layers: a smaller, faster model "
                         "(default: all 12)")
+    p.add_argument("--teacher", type=Path, default=None,
+                   help="distil this trained sentiment model (a directory) into the new one")
+    p.add_argument("--teacher-cache", type=Path, default=None,
+                   help=".npz file keeping the teacher's probabilities for later runs (alone: "
+                        "distil from the probabilities it holds)")
+    p.add_argument("--kd-alpha", type=float, default=0.5,
+                   help="weight of the labels' loss; the teacher's gets 1 - alpha")
+    p.add_argument("--kd-temperature", type=float, default=2.0)
     p.add_argument("--lora-r", type=int, default=16)
     p.add_argument("--lora-targets", default="query,value")
     p.add_argument("--no-bf16", dest="bf16", action="store_false",

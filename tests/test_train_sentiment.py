@@ -48,3 +48,43 @@ def test_a_two_layer_model_trains_ships_and_loads(tmp_path):
     assert len(model.model.bert.encoder.layer) == 2
     results = model.predict(["Связь пропала", "Thanks!"])
     assert [sum(r.scores.values()) for r in results] == pytest.approx([1.0, 1.0], abs=1e-4)
+
+
+def _train(data, out, *extra: str) -> None:
+    assert train_sentiment.main(["--data", str(data), "--out", str(out), "--max-steps", "2",
+                                 "--batch-size", "4", "--no-test", "--no-calibrate",
+                                 "--log-every", "1", *extra]) == 0
+
+
+def test_a_student_distils_a_teacher_and_reuses_its_probabilities(tmp_path):
+    data, teacher, cache = tmp_path / "data", tmp_path / "teacher", tmp_path / "teacher.npz"
+    for split in ("train", "dev"):
+        _write_set(data, split)
+    _train(data, teacher, "--layers", "2")
+
+    _train(data, tmp_path / "a", "--layers", "1", "--teacher", str(teacher),
+           "--teacher-cache", str(cache), "--kd-alpha", "0.3")
+    assert cache.is_file()
+    card = (tmp_path / "a" / "README.md").read_text()
+    assert "distilled from teacher-" in card and "0.3 × cross-entropy" in card
+    # Without the teacher's files the cached probabilities give the same student.
+    _train(data, tmp_path / "b", "--layers", "1", "--teacher-cache", str(cache),
+           "--kd-alpha", "0.3")
+    a = load_file(str(tmp_path / "a" / sentiment.WEIGHTS_FILE))
+    b = load_file(str(tmp_path / "b" / sentiment.WEIGHTS_FILE))
+    assert all((a[name] == b[name]).all() for name in a)
+
+    with (data / "ru" / "tiny" / "train.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write('{"text": "Новый тариф дороже", "label": "negative"}\n')  # rows changed
+    with pytest.raises(SystemExit, match="other training rows"):
+        _train(data, tmp_path / "c", "--layers", "1", "--teacher-cache", str(cache))
+
+
+def test_the_distillation_loss_is_zero_only_where_the_student_agrees():
+    import torch
+
+    teacher = torch.log(torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]))
+    same = train_sentiment.distillation_loss(teacher + 3.0, teacher, 2.0)  # shifted logits
+    other = train_sentiment.distillation_loss(teacher.flip(1), teacher, 2.0)
+    assert same.item() == pytest.approx(0.0, abs=1e-6)
+    assert other.item() > 0.1
