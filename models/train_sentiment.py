@@ -233,8 +233,9 @@ def build_model(args, base: Path):
     return model, trainable
 
 
-def teacher_log_probs(args, texts: Sequence[str]) -> tuple[np.ndarray, str]:
-    """The teacher's log-probabilities on ``texts`` (as training truncates them) and its id.
+def teacher_log_probs(args, texts: Sequence[str]) -> tuple[np.ndarray, dict[str, str]]:
+    """The teacher's log-probabilities on ``texts`` (as training truncates them), and its id
+    (``version``) and directory (``dir``) for the model card.
 
     With ``--teacher`` they are computed and, given ``--teacher-cache``, kept there and reused
     while teacher and texts stay the same; with ``--teacher-cache`` alone they are read from it
@@ -253,9 +254,10 @@ def teacher_log_probs(args, texts: Sequence[str]) -> tuple[np.ndarray, str]:
     cache = args.teacher_cache
     if cache and cache.is_file():
         with np.load(cache) as stored:
-            if str(stored["texts"]) == texts_key and version in (None, str(stored["teacher"])):
+            teacher = {"version": str(stored["teacher"]), "dir": str(stored["teacher_dir"])}
+            if str(stored["texts"]) == texts_key and version in (None, teacher["version"]):
                 log.info("teacher probabilities from %s", cache)
-                return stored["log_probs"], str(stored["teacher"])
+                return stored["log_probs"], teacher
     if not args.teacher:
         raise SystemExit(f"--teacher-cache {cache}: missing or made for other training rows; "
                          "give --teacher to compute it")
@@ -266,8 +268,9 @@ def teacher_log_probs(args, texts: Sequence[str]) -> tuple[np.ndarray, str]:
     log.info("teacher probabilities of %d rows in %.0f s", len(texts), time.perf_counter() - t)
     if cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, teacher=version, texts=texts_key, log_probs=log_probs)
-    return log_probs, version
+        np.savez(cache, teacher=version, teacher_dir=str(args.teacher), texts=texts_key,
+                 log_probs=log_probs)
+    return log_probs, {"version": version, "dir": str(args.teacher)}
 
 
 def distillation_loss(logits, teacher_log_probs, temperature: float):
@@ -484,9 +487,9 @@ def write_card(out: Path, report: dict) -> None:
              else "the 12 encoder layers")
     langs_flag += f" --layers {layers}" if layers else ""
     distilled = ""
-    if report.get("teacher_version"):
-        langs_flag += f" \\\n        --teacher {a['teacher'] or 'models/sentiment'}"
-        distilled = (f"\n- distilled from {report['teacher_version']}:\n  loss ="
+    if report.get("teacher"):
+        langs_flag += f" \\\n        --teacher {report['teacher']['dir']}"
+        distilled = (f"\n- distilled from {report['teacher']['version']}:\n  loss ="
                      f" {a['kd_alpha']} × cross-entropy on the labels + {1 - a['kd_alpha']:g} ×"
                      f" T² × KL(teacher ‖ student) at temperature T = {a['kd_temperature']}")
     text = f"""# Otklik sentiment model (negative / neutral / positive)
@@ -624,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
         "threads": torch.get_num_threads(), "args": {k: str(v) if isinstance(v, Path) else v
                                                      for k, v in vars(args).items()},
         "trainable_parameters": n_trainable, "tensors": len(shapes),
-        "teacher_version": teacher,
+        "teacher": teacher,
         "data_mix": [{"set": s.name, "available": len(s.texts), "used": len(s.used),
                       "labels": dict(sorted(Counter(s.labels[i] for i in s.used).items()))}
                      for s in train_sets],

@@ -28,14 +28,17 @@ def _write_set(root, split: str) -> None:
         "\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n", encoding="utf-8")
 
 
+def _train(data, out, *extra: str) -> None:
+    assert train_sentiment.main(["--data", str(data), "--out", str(out), "--max-steps", "2",
+                                 "--batch-size", "4", "--no-test", "--no-calibrate",
+                                 "--log-every", "1", *extra]) == 0
+
+
 def test_a_two_layer_model_trains_ships_and_loads(tmp_path):
     data, out = tmp_path / "data", tmp_path / "model"
     for split in ("train", "dev"):
         _write_set(data, split)
-    code = train_sentiment.main(["--data", str(data), "--out", str(out), "--layers", "2",
-                                 "--max-steps", "2", "--batch-size", "4", "--no-test",
-                                 "--no-calibrate", "--log-every", "1"])
-    assert code == 0
+    _train(data, out, "--layers", "2")
     meta = json.loads((out / sentiment.LABELS_FILE).read_text())
     assert meta["layers"] == 2
     weights = load_file(str(out / sentiment.WEIGHTS_FILE))
@@ -50,12 +53,6 @@ def test_a_two_layer_model_trains_ships_and_loads(tmp_path):
     assert [sum(r.scores.values()) for r in results] == pytest.approx([1.0, 1.0], abs=1e-4)
 
 
-def _train(data, out, *extra: str) -> None:
-    assert train_sentiment.main(["--data", str(data), "--out", str(out), "--max-steps", "2",
-                                 "--batch-size", "4", "--no-test", "--no-calibrate",
-                                 "--log-every", "1", *extra]) == 0
-
-
 def test_a_student_distils_a_teacher_and_reuses_its_probabilities(tmp_path):
     data, teacher, cache = tmp_path / "data", tmp_path / "teacher", tmp_path / "teacher.npz"
     for split in ("train", "dev"):
@@ -67,12 +64,14 @@ def test_a_student_distils_a_teacher_and_reuses_its_probabilities(tmp_path):
     assert cache.is_file()
     card = (tmp_path / "a" / "README.md").read_text()
     assert "distilled from teacher-" in card and "0.3 × cross-entropy" in card
+    assert f"--teacher {teacher}" in card
     # Without the teacher's files the cached probabilities give the same student.
     _train(data, tmp_path / "b", "--layers", "1", "--teacher-cache", str(cache),
            "--kd-alpha", "0.3")
     a = load_file(str(tmp_path / "a" / sentiment.WEIGHTS_FILE))
     b = load_file(str(tmp_path / "b" / sentiment.WEIGHTS_FILE))
     assert all((a[name] == b[name]).all() for name in a)
+    assert f"--teacher {teacher}" in (tmp_path / "b" / "README.md").read_text()
 
     with (data / "ru" / "tiny" / "train.jsonl").open("a", encoding="utf-8") as fh:
         fh.write('{"text": "Новый тариф дороже", "label": "negative"}\n')  # rows changed
