@@ -19,11 +19,15 @@ from config.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from config.sources import DEFAULT_SOURCES, load_sources, select_sources
 from config.yaml_nodes import ConfigError
 from crawlers.run import CrawlFailed
+from store.locks import LockBusy, describe_holder
 
 ROOT = Path(__file__).resolve().parent
 DbOption = Annotated[Path, typer.Option("--db", envvar="OTKLIK_DB",
                                          help="SQLite database file.")]
 SourcesOption = Annotated[Path, typer.Option("--sources", help="Sources file (YAML).")]
+WaitOption = Annotated[float, typer.Option(
+    "--wait", min=0, help="Seconds to wait while another tag or analyze run holds the store.")]
+EXIT_BUSY = 75  # EX_TEMPFAIL: nothing is wrong, but the work was not done; try again later
 
 app = typer.Typer(
     help="Otklik: social listening and community feedback mining for CX teams.",
@@ -63,6 +67,8 @@ def crawl(
             **dict(parse_setting(item) for item in set_ or []),
         )
     _print_crawl_results(results)
+    if code := crawl_exit_code(results):
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -70,13 +76,15 @@ def tag(
     db: DbOption = store.DEFAULT_DB_PATH,
     batch_size: Annotated[int, typer.Option(min=1)] = 64,
     catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
+    wait: WaitOption = 3600,
 ) -> None:
     """Tag mentions that are untagged, edited, or tagged by older models or catalogue:
-    language, sentiment, brands, products, touchpoints and intents, with evidence."""
+    language, sentiment, brands, products, touchpoints and intents, with evidence.
+    One tag or analyze run at a time per store: a second one waits (--wait) for it."""
     from nlp.tagger import Tagger, count_pending, tag_pending
 
     tagger = Tagger.default(catalogue)
-    with store.open_db(db) as database:
+    with _one_at_a_time(db, "otklik tag", wait), store.open_db(db) as database:
         pending = count_pending(database, tagger)
         with _progress() as progress:
             task = progress.add_task("tagging", total=pending)
@@ -103,10 +111,13 @@ def analyze(
     dry_run_webhook: Annotated[bool, typer.Option(
         "--dry-run-webhook",
         help="Print the webhook messages as JSON lines instead of posting them.")] = False,
+    wait: WaitOption = 3600,
 ) -> None:
     """Find negative spikes (alerts), score advocates, and report social NPS, share of
     voice, customers at risk and unanswered community questions. With --webhook, each new,
-    grown or ended alert is posted once; a failed post is tried again on the next run."""
+    grown or ended alert is posted once; a failed post is tried again on the next run.
+    One tag or analyze run at a time per store: a second one waits (--wait) for it, so an
+    analysis never reads a half-tagged store."""
     import json
 
     from insights import daily, report
@@ -121,7 +132,7 @@ def analyze(
             target = WebhookTarget(webhook, webhook_format, telegram_chat, dry_run_webhook)
         except WebhookError as error:
             raise CommandError(str(error)) from None
-    with store.open_db(db) as database:
+    with _one_at_a_time(db, "otklik analyze", wait), store.open_db(db) as database:
         with console.status("analysing") as status:
             counts = run_analysis(database, loaded, now, lambda step: status.update(step),
                                   webhook=target)
@@ -334,6 +345,30 @@ def _print_summary(summary: dict) -> None:
                   f"unanswered, {asked['answered_by_brand']} answered by the brand")
 
 
+def _one_at_a_time(db: Path, job: str, wait: float):
+    """Hold the store's lock for tagging and analysis, saying what it waits for."""
+    from store.locks import hold
+
+    def waiting(holder: dict) -> None:
+        print(f"waiting up to {wait:.0f} s for {describe_holder(holder)} to finish on {db}",
+              file=sys.stderr)
+
+    return hold(db, "derive", job, wait_seconds=wait, on_wait=waiting)
+
+
+def crawl_exit_code(results: dict[str, dict]) -> int:
+    """0 when every source was crawled to its end and all it read was stored; 1 when posts
+    could not be stored or a crawl stopped early; 75 when a source was left to another
+    crawl already running on it."""
+    from crawlers.run import BUSY
+
+    reasons = {crawl_stats.get("finish_reason") for crawl_stats in results.values()}
+    if any(crawl_stats.get("otklik/store/failed") for crawl_stats in results.values()) or (
+            reasons - {"finished", BUSY}):
+        return 1
+    return EXIT_BUSY if BUSY in reasons else 0
+
+
 def _as_of(text: str | None):
     from datetime import UTC, datetime
 
@@ -355,6 +390,14 @@ def _print_crawl_results(results: dict[str, dict]) -> None:
     for source_id, crawl_stats in results.items():
         counts = {k.removeprefix("otklik/"): v for k, v in crawl_stats.items()
                   if k.startswith("otklik/")}
+        if "busy" in counts:
+            console.print(f"{source_id}: not crawled: {counts['busy']} is crawling it",
+                          highlight=False)
+            continue
+        if counts.get("store/failed"):
+            console.print(f"{source_id}: {counts['store/failed']} posts could not be stored "
+                          "(the database refused every try); the next crawl fetches them again",
+                          style="bold red", highlight=False)
         console.print(
             f"{source_id}: {counts.get('stored/inserted', 0)} new, "
             f"{counts.get('stored/updated', 0)} edited, "
@@ -367,7 +410,11 @@ def _print_crawl_results(results: dict[str, dict]) -> None:
 def main() -> None:
     """Entry point: run the CLI, turning known errors into one-line messages."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a typer.Exit inside comes back as its code
+    except LockBusy as busy:
+        print(f"error: {describe_holder(busy.holder)} is using the store; try again when it "
+              "ends, or pass a longer --wait", file=sys.stderr)
+        raise SystemExit(EXIT_BUSY) from None
     except (ConfigError, store.StoreError, CommandError, ValueError, CrawlFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(1) from None
@@ -380,6 +427,8 @@ def main() -> None:
             error.show()
             raise SystemExit(error.exit_code) from None
         raise
+    if isinstance(code, int) and code:
+        raise SystemExit(code)
 
 
 if __name__ == "__main__":

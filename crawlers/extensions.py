@@ -8,6 +8,7 @@ import store
 from crawlers.spiders.base import THREADS_STATE
 
 LAYOUT_CHANGED = "layout changed"
+STORE_FAILED = "store failed"
 
 
 def health_flags(stats: dict, stored_before: int) -> list[str]:
@@ -19,6 +20,15 @@ def health_flags(stats: dict, stored_before: int) -> list[str]:
     if pages > 0 and parsed == 0 and stored_before > 0:
         return [LAYOUT_CHANGED]
     return []
+
+
+def run_status(reason: str, stats: dict) -> str:
+    """``finished`` only for a crawl that ran to its end and stored every post it read;
+    ``store failed`` when posts could not be written (its threads are looked at again);
+    otherwise Scrapy's close reason (``shutdown`` for Ctrl-C…)."""
+    if stats.get("otklik/store/failed"):
+        return STORE_FAILED
+    return reason
 
 
 class CrawlRunRecorder:
@@ -51,9 +61,9 @@ class CrawlRunRecorder:
             return
         stats = self.crawler.stats.get_stats()
         flags = health_flags(stats, self.stored_before)
-        status = "finished" if reason == "finished" else reason
+        status = run_status(reason, stats)
         with store.open_db(self.db_path) as db:
-            if reason == "finished" and getattr(spider, "seen_threads", None):
+            if status == "finished" and getattr(spider, "seen_threads", None):
                 store.merge_state(db, spider.source.id, THREADS_STATE, spider.seen_threads)
             store.finish_run(db, self.run_id, status, _summary(stats), flags)
         if flags:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict
@@ -121,10 +122,18 @@ def first_repeated(candidates, mention_key: str, minhash: bytes) -> str | None:
 
 class StorePipeline:
     """Writes mentions through ``store`` in batches (one transaction each, so storing stays a
-    small share of crawl time); a refused mention is logged, counted and skipped alone."""
+    small share of crawl time); a refused mention is logged, counted and skipped alone.
+
+    A batch the database cannot take now (locked by another writer past the busy timeout,
+    disk full) is never dropped: it is tried again with growing pauses, and kept for the
+    next flush while it fails; what is still unwritten when the spider closes is counted
+    as ``otklik/store/failed``, which fails the crawl and keeps its threads to look at again.
+    """
 
     BATCH_SIZE = 200
     BATCH_SECONDS = 1.0
+    RETRY_SECONDS = 5.0
+    RETRY_PAUSES = (0.5, 1, 2, 4, 8, 15)
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -134,6 +143,7 @@ class StorePipeline:
         self.db = None
         self.batch: list[dict] = []
         self.last_flush = time.monotonic()
+        self.retry_at = 0.0
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -152,31 +162,61 @@ class StorePipeline:
             self.stats.inc_value("otklik/stored/skipped_store_off")
             return item
         self.batch.append(asdict(item))
-        if (len(self.batch) >= self.BATCH_SIZE
-                or time.monotonic() - self.last_flush >= self.BATCH_SECONDS):
+        now = time.monotonic()
+        if now >= self.retry_at and (len(self.batch) >= self.BATCH_SIZE
+                                     or now - self.last_flush >= self.BATCH_SECONDS):
             self.flush()
         return item
 
-    def flush(self) -> None:
-        """Write the buffered mentions; if the batch is refused, write them one by one."""
-        batch, self.batch, self.last_flush = self.batch, [], time.monotonic()
-        if not batch:
+    def flush(self, pauses=()) -> None:
+        """Write the buffered mentions, trying again after each of ``pauses`` (seconds) while
+        the database refuses; a batch still unwritten stays buffered for the next flush."""
+        self.last_flush = time.monotonic()
+        if not self.batch:
             return
-        try:
-            outcomes = store.upsert_mentions(self.db, batch)
-        except store.StoreError:
-            outcomes = Counter()
-            for mention in batch:
-                try:
-                    outcomes[store.upsert_mention(self.db, mention)] += 1
-                except store.StoreError as error:
-                    logger.warning("not stored: %s (%s)", error, mention.get("url"))
-                    outcomes["invalid"] += 1
-        for outcome, count in outcomes.items():
-            key = "otklik/dropped/invalid" if outcome == "invalid" else f"otklik/stored/{outcome}"
-            self.stats.inc_value(key, count)
+        for pause in (*pauses, None):
+            try:
+                outcomes = write_batch(self.db, self.batch)
+            except sqlite3.OperationalError as error:
+                self.stats.inc_value("otklik/store/retried")
+                if pause is None:
+                    logger.warning("%d posts not stored yet, kept to try again: %s",
+                                   len(self.batch), error)
+                    self.retry_at = time.monotonic() + self.RETRY_SECONDS
+                    return
+                time.sleep(pause)
+                continue
+            self.batch = []
+            for outcome, count in outcomes.items():
+                key = ("otklik/dropped/invalid" if outcome == "invalid"
+                       else f"otklik/stored/{outcome}")
+                self.stats.inc_value(key, count)
+            return
 
     def close_spider(self) -> None:
-        if self.db is not None:
-            self.flush()
-            self.db.close()
+        if self.db is None:
+            return
+        self.flush(self.RETRY_PAUSES)
+        if self.batch:
+            logger.error("%d posts could not be stored: the database refused every try",
+                         len(self.batch))
+            self.stats.inc_value("otklik/store/failed", len(self.batch))
+        self.db.close()
+
+
+def write_batch(db, batch: list[dict]) -> Counter:
+    """Store ``batch`` in one transaction; if a mention is refused, store them one by one
+    and count the refused ones as ``invalid``. Database errors (locked, disk full) propagate
+    with nothing of the batch written."""
+    try:
+        return store.upsert_mentions(db, batch)
+    except store.StoreError:
+        pass
+    outcomes: Counter = Counter()
+    for mention in batch:
+        try:
+            outcomes[store.upsert_mention(db, mention)] += 1
+        except store.StoreError as error:
+            logger.warning("not stored: %s (%s)", error, mention.get("url"))
+            outcomes["invalid"] += 1
+    return outcomes

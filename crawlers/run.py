@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 from scrapy import signals
@@ -13,9 +14,11 @@ from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
 from config.sources import SourceConfig
+from store.locks import LockBusy, describe_holder, hold
 
 logger = logging.getLogger(__name__)
 RUNNING = "RUNNING"
+BUSY = "busy"
 
 
 def parse_setting(text: str) -> tuple[str, str]:
@@ -48,9 +51,34 @@ def crawl_sources(
 ) -> dict[str, dict]:
     """Crawl ``sources`` to the end and return each one's final stats.
 
-    With ``jobs_dir``, each source keeps its request queue in ``jobs_dir/<id>`` (Scrapy's
-    ``JOBDIR``), so a killed crawl resumes where it stopped.
+    A source that another process is crawling right now is left to it: its stats are
+    ``{"finish_reason": "busy", "otklik/busy": who}``. With ``jobs_dir``, each source keeps
+    its request queue in ``jobs_dir/<id>`` (Scrapy's ``JOBDIR``), so a killed crawl resumes
+    where it stopped.
     """
+    with ExitStack() as held:
+        results: dict[str, dict] = {}
+        mine = []
+        for source in sources:
+            try:
+                held.enter_context(hold(db_path, f"crawl-{source.id}",
+                                        f"otklik crawl {source.id}"))
+            except LockBusy as busy:
+                logger.warning("source %s is being crawled by %s; left to it", source.id,
+                               describe_holder(busy.holder))
+                results[source.id] = {"finish_reason": BUSY,
+                                      "otklik/busy": describe_holder(busy.holder)}
+                continue
+            mine.append(source)
+        if mine:
+            results |= _run_spiders(mine, db_path, sources_path, jobs_dir, on_item, overrides)
+    failed = [source_id for source_id, stats in results.items() if "finish_reason" not in stats]
+    if failed:
+        raise CrawlFailed(f"the crawl of {', '.join(failed)} did not run to the end; see the log")
+    return {source.id: results[source.id] for source in sources}
+
+
+def _run_spiders(sources, db_path, sources_path, jobs_dir, on_item, overrides) -> dict:
     settings = crawl_settings(db_path, sources_path, **overrides)
     process = CrawlerProcess(settings)
     loader = SpiderLoader.from_settings(settings)
@@ -78,9 +106,6 @@ def crawl_sources(
     if jobs_dir:
         for source_id, stats in results.items():
             finish_job_dir(Path(jobs_dir) / source_id, stats.get("finish_reason"))
-    failed = [source_id for source_id, stats in results.items() if "finish_reason" not in stats]
-    if failed:
-        raise CrawlFailed(f"the crawl of {', '.join(failed)} did not run to the end; see the log")
     return results
 
 

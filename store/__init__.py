@@ -8,12 +8,13 @@ from store.corrections import add_correction
 from store.crawl_state import (
     finish_run,
     get_state,
+    last_run_complete,
     last_runs,
     merge_state,
     set_state,
     start_run,
 )
-from store.db import DEFAULT_DB_PATH, StoreError, default_db_path, open_db
+from store.db import DEFAULT_DB_PATH, StoreError, default_db_path, is_busy, open_db
 from store.erasure import erase_author
 from store.identity import author_id, canonical_url, content_hash, mention_id
 from store.mentions import (
@@ -36,10 +37,12 @@ __all__ = [
     "content_hash",
     "count_mentions",
     "default_db_path",
+    "is_busy",
     "erase_author",
     "finish_run",
     "is_stored",
     "get_state",
+    "last_run_complete",
     "last_runs",
     "mention_id",
     "merge_state",

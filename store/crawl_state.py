@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+from datetime import datetime
 from typing import Any
 
+import psutil
 from sqlite_utils import Database
 
 from store.mentions import utc_now
+
+RUNNING, INTERRUPTED, FINISHED = "running", "interrupted", "finished"
 
 
 def get_state(db: Database, source_id: str, key: str, default: Any = None) -> Any:
@@ -38,12 +44,50 @@ def merge_state(db: Database, source_id: str, key: str, updates: dict) -> None:
 
 
 def start_run(db: Database, source_id: str) -> int:
-    """Open a crawl run for a source and return its id."""
+    """Open a crawl run for a source, owned by this process, and return its id. Earlier runs
+    of the source whose process is gone are marked interrupted."""
     with db.atomic():
+        _mark_interrupted(db, source_id)
         cursor = db.execute(
-            "INSERT INTO crawl_runs (source_id, started_at) VALUES (?, ?)", [source_id, utc_now()]
+            "INSERT INTO crawl_runs (source_id, started_at, pid, host) VALUES (?, ?, ?, ?)",
+            [source_id, utc_now(), os.getpid(), socket.gethostname()],
         )
     return cursor.lastrowid
+
+
+def last_run_complete(db: Database, source_id: str) -> bool:
+    """True unless the source's latest crawl did not run to its end (killed, stopped, or its
+    posts not all stored): the next crawl must then not stop paging at stored posts, since
+    pages past them may never have been stored. A source never crawled counts as complete."""
+    row = db.execute(
+        "SELECT status FROM crawl_runs WHERE source_id = ? ORDER BY id DESC LIMIT 1",
+        [source_id],
+    ).fetchone()
+    return row is None or row[0] == FINISHED
+
+
+def _mark_interrupted(db: Database, source_id: str) -> None:
+    rows = db.execute(
+        "SELECT id, pid, host, started_at FROM crawl_runs WHERE source_id = ? AND status = ?",
+        [source_id, RUNNING],
+    ).fetchall()
+    for run_id, pid, host, started_at in rows:
+        if not process_alive(pid, host, started_at):
+            db.execute("UPDATE crawl_runs SET status = ? WHERE id = ?", [INTERRUPTED, run_id])
+
+
+def process_alive(pid: int | None, host: str | None, started_at: str) -> bool:
+    """Whether the process that started a run at ``started_at`` still runs. A run on another
+    host is taken to be alive (nothing here can tell); one with no recorded process is not."""
+    if pid is None:
+        return False
+    if host != socket.gethostname():
+        return True
+    try:
+        created = psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+        return False
+    return created <= datetime.fromisoformat(started_at).timestamp() + 1
 
 
 def finish_run(
@@ -64,9 +108,10 @@ def finish_run(
 
 
 def last_runs(db: Database) -> list[dict]:
-    """The latest finished or running crawl of every source."""
+    """The latest crawl of every source; one whose process is gone reads ``interrupted``."""
     rows = db.execute(
-        """SELECT r.source_id, r.started_at, r.finished_at, r.status, r.stats, r.flags
+        """SELECT r.source_id, r.started_at, r.finished_at, r.status, r.stats, r.flags,
+                  r.pid, r.host
            FROM crawl_runs r
            WHERE r.id = (SELECT max(id) FROM crawl_runs WHERE source_id = r.source_id)
            ORDER BY r.source_id"""
@@ -76,9 +121,10 @@ def last_runs(db: Database) -> list[dict]:
             "source": source,
             "started_at": started,
             "finished_at": finished,
-            "status": status,
+            "status": INTERRUPTED if status == RUNNING and not process_alive(pid, host, started)
+            else status,
             "stats": json.loads(stats),
             "flags": json.loads(flags),
         }
-        for source, started, finished, status, stats, flags in rows
+        for source, started, finished, status, stats, flags, pid, host in rows
     ]

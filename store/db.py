@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -11,6 +13,7 @@ import sqlite_utils
 from store.schema import MIGRATIONS
 
 DEFAULT_DB_PATH = Path("data/otklik.db")
+BUSY_TIMEOUT_SECONDS = 30
 
 
 def default_db_path() -> Path:
@@ -22,6 +25,45 @@ class StoreError(Exception):
     """A store operation was refused; the message says why in plain words."""
 
 
+class StoreDatabase(sqlite_utils.Database):
+    """A ``sqlite_utils.Database`` whose transactions take the write lock when they begin.
+
+    SQLite's default ``BEGIN`` is deferred: a transaction that reads before it writes must
+    upgrade its lock, and in WAL mode that upgrade fails at once ("database is locked",
+    the busy timeout does not apply) whenever another process committed meanwhile. ``BEGIN
+    IMMEDIATE`` waits for the lock up front, under the busy timeout, so crawlers, taggers,
+    analysis and the dashboard can write to one file at the same time.
+    """
+
+    @contextmanager
+    def atomic(self) -> Iterator[StoreDatabase]:
+        """One transaction (a savepoint when nested), holding the write lock from its start."""
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+
+
+def is_busy(error: BaseException) -> bool:
+    """True for SQLite's "locked" / "busy" refusals, which a later try may get past."""
+    message = str(error).lower()
+    return isinstance(error, sqlite3.OperationalError) and (
+        "locked" in message or "busy" in message)
+
+
 def open_db(path: str | Path = DEFAULT_DB_PATH, *, migrate: bool = True) -> sqlite_utils.Database:
     """Open (creating if needed) the database at ``path`` and apply pending migrations.
 
@@ -30,12 +72,12 @@ def open_db(path: str | Path = DEFAULT_DB_PATH, *, migrate: bool = True) -> sqli
     if str(path) != ":memory:":
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=30)
-    db = sqlite_utils.Database(conn)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS)
+    db = StoreDatabase(conn)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
-    db.execute("PRAGMA busy_timeout=30000")
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     if migrate and MIGRATIONS.pending(db):
         _migrate(db)
     return db
@@ -44,10 +86,5 @@ def open_db(path: str | Path = DEFAULT_DB_PATH, *, migrate: bool = True) -> sqli
 def _migrate(db: sqlite_utils.Database) -> None:
     """Apply pending migrations holding the write lock, so that processes opening a new
     database at the same moment do not both create its tables."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with db.atomic():
         MIGRATIONS.apply(db)
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")

@@ -404,6 +404,14 @@ def m011_customer_rollups(db: Database) -> None:
     _run(db, "INSERT OR IGNORE INTO rollup_stale_days (day) SELECT DISTINCT day FROM author_days")
 
 
+@MIGRATIONS()
+def m014_crawl_run_process(db: Database) -> None:
+    """The process running each crawl, so that a run whose process was killed shows as
+    interrupted rather than running for ever."""
+    _run(db, """ALTER TABLE crawl_runs ADD COLUMN pid INTEGER;
+                ALTER TABLE crawl_runs ADD COLUMN host TEXT""")
+
+
 # Trigger bodies carry no ON CONFLICT clause: the conflict policy of the statement firing
 # the trigger (an upsert of a tag, an INSERT OR REPLACE) would override it.
 _MARK = """INSERT INTO rollup_stale_days (day) SELECT changed.day FROM (SELECT {} AS day) changed

@@ -40,9 +40,9 @@ def _stored(db_path) -> int:
         return store.count_mentions(db)
 
 
-def _stop_midway(process, db_path, sig):
+def _stop_midway(process, db_path, sig, at=100):
     deadline = time.monotonic() + 60
-    while _stored(db_path) < 100:
+    while _stored(db_path) < at:
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the crawl stored nothing"
         time.sleep(0.05)
@@ -84,10 +84,18 @@ def test_graceful_stop_resumes_from_the_job_queue(slow_forum, sources, tmp_path)
     assert not (tmp_path / "jobs" / "synthetic").exists(), "a finished crawl drops its queue"
 
 
-def test_hard_kill_starts_over_without_duplicates(sources, tmp_path):
+@pytest.mark.parametrize("at", [1, 100, 400])
+def test_hard_kill_starts_over_without_duplicates(sources, tmp_path, at):
     db_path = tmp_path / "crawl.db"
-    _stop_midway(_start_crawl(sources, db_path), db_path, signal.SIGKILL)
+    _stop_midway(_start_crawl(sources, db_path), db_path, signal.SIGKILL, at)
+    with store.open_db(db_path) as db:
+        assert store.last_runs(db)[0]["status"] == "interrupted"
     again = run_crawl(sources, db_path)
     assert again.returncode == 0, again.stderr
     assert "killed hard; starting it over" in again.stderr
+    assert "did not finish: paging on past stored posts" in again.stderr
     _assert_complete(db_path)
+    with store.open_db(db_path) as db:
+        statuses = [status for (status,) in db.execute(
+            "SELECT status FROM crawl_runs ORDER BY id")]
+    assert statuses == ["interrupted", "finished"]

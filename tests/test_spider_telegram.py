@@ -168,6 +168,18 @@ def test_paging_stops_at_a_page_of_stored_posts(tmp_path):
     assert len(mentions) == 4  # re-read (the store keeps them unchanged) ...
     assert requests == []  # ... but nothing older is fetched
     assert _stats(spider)["pages/only_stored"] == 1
+
+
+def test_after_an_unfinished_crawl_paging_goes_on_past_stored_posts(tmp_path):
+    with store.open_db(tmp_path / "unit.db") as db:
+        for number in (118, 119, 120, 121):
+            store.upsert_mention(db, {"source": "tg", "kind": "post", "text": "stored",
+                                      "url": f"{BASE}/volna_official/{number}"})
+        store.start_run(db, "tg")  # killed: never finished
+    spider = _spider(tmp_path, store_enabled=True)
+    _, requests = _run(spider, _page("volna_official@before=124", "later"), before=124)
+    assert [r.cb_kwargs["before"] for r in requests] == [118]
+    assert "pages/only_stored" not in _stats(spider)
     spider.closed("finished")
 
 

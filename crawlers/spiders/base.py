@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
@@ -37,8 +38,17 @@ class SourceSpider(scrapy.Spider):
         spider.seen_threads = {}
         spider._db = None
         spider._known_threads = None
+        spider.catching_up = spider.db is not None and not store.last_run_complete(
+            spider.db, config.id)
+        if spider.catching_up:
+            crawler.signals.connect(spider._catch_up, signal=signals.spider_opened)
         spider.configure()
         return spider
+
+    def _catch_up(self) -> None:
+        self.logger.warning("the last crawl of %s did not finish: paging on past stored posts "
+                            "to fetch what it missed", self.source.id)
+        self.count("catching_up")
 
     def configure(self) -> None:
         """Read the source's own options (``self.source.options``); a wrong one raises
@@ -54,8 +64,10 @@ class SourceSpider(scrapy.Spider):
 
     def is_stored(self, url: str) -> bool:
         """True if the post at ``url`` is already in the store: incremental crawls stop
-        paging back once they reach such posts."""
-        return self.db is not None and store.is_stored(self.db, self.source.id, url)
+        paging back once they reach such posts. After a crawl that did not finish, nothing
+        counts as stored, so that this crawl pages on to what the last one missed."""
+        return (self.db is not None and not self.catching_up
+                and store.is_stored(self.db, self.source.id, url))
 
     def thread_changed(self, thread_key: str, signature: object) -> bool:
         """True if a thread (topic, post with comments, …) looks different from the last
