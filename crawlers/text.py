@@ -14,6 +14,32 @@ BLOCK_TAGS = {
 }
 DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg")
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"), None)  # joiners stay: emoji
+COMMENT_OPEN, COMMENT_CLOSE = "<!--", "-->"
+
+
+def close_runaway_comments(html: str) -> str:
+    """``html`` with every ``<!--`` that is never closed, or whose comment would swallow
+    another ``<!--`` before its ``-->``, written as text (``&lt;!--``): a literal opener
+    typed into a post then hides nothing after it. Well-formed comments stay as they are."""
+    if COMMENT_OPEN not in html:
+        return html
+    pieces: list[str] = []
+    start = 0
+    opener = html.find(COMMENT_OPEN)
+    while opener != -1:
+        close = html.find(COMMENT_CLOSE, opener + 2)  # "<!-->" and "<!--->" close at once
+        if close == -1:  # no comment closes after here: every opener left is runaway
+            pieces += [html[start:opener], html[opener:].replace(COMMENT_OPEN, "&lt;!--")]
+            return "".join(pieces)
+        nested = html.find(COMMENT_OPEN, opener + 4, close)
+        if nested != -1:  # comments do not nest: this opener is a stray one
+            pieces.append(html[start:opener] + "&lt;")
+            start = opener + 1
+            opener = nested
+            continue
+        opener = html.find(COMMENT_OPEN, close + 3)
+    pieces.append(html[start:])
+    return "".join(pieces)
 
 
 def normalise_text(text: str) -> str:
@@ -29,6 +55,7 @@ def html_to_text(html: str) -> str:
     """Visible text of an HTML fragment, with line breaks where blocks end."""
     if not html or not html.strip():
         return ""
+    html = close_runaway_comments(html)
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):

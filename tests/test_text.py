@@ -1,6 +1,8 @@
+import pytest
+
 from crawlers.items import Mention
 from crawlers.pipelines import clean_mention
-from crawlers.text import html_to_text, normalise_text
+from crawlers.text import close_runaway_comments, html_to_text, normalise_text
 
 
 def test_html_to_text_keeps_line_breaks_and_drops_scripts():
@@ -30,3 +32,25 @@ def test_clean_mention_keeps_quotes_apart_from_own_words():
 
 def test_emoji_sequences_keep_their_joiners():
     assert normalise_text("ну 🤦\u200d♀️ 👨\u200d👩\u200d👧") == "ну 🤦\u200d♀️ 👨\u200d👩\u200d👧"
+
+
+@pytest.mark.parametrize(("html", "closed"), [
+    ("a <!-- b", "a &lt;!-- b"),  # never closed
+    ("a <!-- b <!-- c --> d", "a &lt;!-- b <!-- c --> d"),  # closed only by a later comment
+    ("<!-- ok --> y <!-- z", "<!-- ok --> y &lt;!-- z"),
+    ("<!-- a <!-- b <!-- c --> d <!-- e", "&lt;!-- a &lt;!-- b <!-- c --> d &lt;!-- e"),
+])
+def test_runaway_comment_openers_become_text(html, closed):
+    assert close_runaway_comments(html) == closed
+
+
+@pytest.mark.parametrize("html", [
+    "p<!--a-->q<!--b-->r", "<!-->x", "<!--->x", "<!--[if !IE]><!-->x<!--<![endif]-->", "plain",
+])
+def test_well_formed_comments_stay(html):
+    assert close_runaway_comments(html) == html
+
+
+def test_html_to_text_keeps_the_words_after_a_stray_comment_opener():
+    html = "<p>Пишу <!-- так</p><p>и дальше</p><!-- служебный -->"
+    assert html_to_text(html) == "Пишу <!-- так\n\nи дальше"
