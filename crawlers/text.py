@@ -15,6 +15,17 @@ BLOCK_TAGS = {
 DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg")
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"), None)  # joiners stay: emoji
 COMMENT_OPEN, COMMENT_CLOSE = "<!--", "-->"
+# Letters that draw nothing, used to post "empty" messages: Hangul fillers, Braille blank,
+# Khmer inherent vowels.
+BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5")
+
+
+def has_visible_text(text: str) -> bool:
+    """True if ``text`` holds a letter, digit, punctuation mark or symbol that shows:
+    spaces, zero-width and other format characters, control characters and blank glyphs
+    alone are not text."""
+    return any(unicodedata.category(char)[0] in "LNPS" and char not in BLANK_GLYPHS
+               for char in text)
 
 
 def close_runaway_comments(html: str) -> str:

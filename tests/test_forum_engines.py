@@ -681,6 +681,30 @@ def test_an_unterminated_comment_opener_in_a_post_hides_no_other_post(tmp_path, 
     assert _stats(spider)["posts/parsed"] == 3
 
 
+def test_crawl_of_odd_posts_skips_and_counts_the_empty_ones(fixture_server, tmp_path):
+    """A stray ``<!--`` in one post hides nothing; posts of only ``&nbsp;``, zero-width
+    characters, ``<br>`` or a blank Hangul filler are skipped and counted, not stored."""
+    server = fixture_server(FIXTURES / "phpbb" / "odd")
+    base = server.base_url
+    sources = write_sources(tmp_path / "sources.yaml", {
+        "id": "odd", "kind": "forum", "url": f"{base}/forum/", "since_days": 36500,
+        "options": {"engine": "phpbb", "boards": ["viewforum.php?f=9"]}})
+    db_path = tmp_path / "odd.db"
+    result = run_crawl(sources, db_path, jobs=False)
+    assert result.returncode == 0, result.stderr
+    assert "odd: 4 new, 0 edited, 0 unchanged, 4 skipped" in result.stdout
+    with store.open_db(db_path) as db:
+        (run,) = store.last_runs(db)
+        stored = dict(db.execute("SELECT url, text FROM mentions").fetchall())
+    assert run["stats"]["otklik/skipped/empty"] == 4
+    assert "otklik/dropped/empty" not in run["stats"]
+    assert {url.removeprefix(f"{base}/forum/") for url in stored} == {
+        "viewtopic.php?p=7120#p7120", "viewtopic.php?p=7121#p7121",
+        "viewtopic.php?p=7122#p7122", "viewtopic.php?p=7130#p7130"}
+    assert stored[f"{base}/forum/viewtopic.php?p=7120#p7120"].startswith(
+        "Написала в подпись <!-- чтобы скрыть баннер")
+
+
 def test_http_errors_are_skipped_and_the_topic_looked_at_again(tmp_path):
     spider = _spider(tmp_path, "phpbb")
     spider.seen_threads["701"] = ["4", "x", "y"]
