@@ -91,6 +91,7 @@ def tag(
             counts = tag_pending(database, tagger, batch_size,
                                  lambda n: progress.advance(task, n))
     console.print(f"tagged {counts['tagged']} mentions ({counts['failed']} failed, "
+                  f"{counts['cut']} too long and tagged from their start only, "
                   f"{counts['embedded']} complaint embeddings kept)")
 
 

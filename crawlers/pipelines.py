@@ -13,7 +13,7 @@ from scrapy.exceptions import DropItem
 import store
 from crawlers.dedup import THRESHOLD, band_keys, signature, similarity
 from crawlers.items import Mention
-from crawlers.text import html_to_text, normalise_text
+from crawlers.text import has_visible_text, html_to_text, normalise_text
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +36,20 @@ def clean_mention(mention: Mention) -> Mention:
     return mention
 
 
+def is_empty(mention: Mention) -> bool:
+    """True for a cleaned mention with no visible words of its own and none quoted (only
+    spaces, ``&nbsp;``, zero-width characters, line breaks). A title counts only for an
+    article, whose headline is its own; a post's or comment's title is its thread's."""
+    if has_visible_text(mention.text):
+        return False
+    if any(has_visible_text(quote["text"]) for quote in mention.quotes):
+        return False
+    return not (mention.kind == "article" and has_visible_text(mention.title or ""))
+
+
 class CleanPipeline:
-    """HTML → text, unicode and whitespace normalised; posts with no words at all (no text,
-    quote or title) are dropped and counted."""
+    """HTML → text, unicode and whitespace normalised; empty posts (see ``is_empty``) are
+    skipped and counted."""
 
     def __init__(self, crawler):
         self.stats = crawler.stats
@@ -49,8 +60,8 @@ class CleanPipeline:
 
     def process_item(self, item: Mention) -> Mention:
         item = clean_mention(item)
-        if not item.text and not item.quotes and not item.title:
-            self.stats.inc_value("otklik/dropped/empty")
+        if is_empty(item):
+            self.stats.inc_value("otklik/skipped/empty")
             raise DropItem(f"empty post at {item.url}")
         self.stats.inc_value("otklik/cleaned")
         return item

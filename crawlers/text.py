@@ -14,6 +14,43 @@ BLOCK_TAGS = {
 }
 DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg")
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"), None)  # joiners stay: emoji
+COMMENT_OPEN, COMMENT_CLOSE = "<!--", "-->"
+# Letters that draw nothing, used to post "empty" messages: Hangul fillers, Braille blank,
+# Khmer inherent vowels.
+BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5")
+
+
+def has_visible_text(text: str) -> bool:
+    """True if ``text`` holds a letter, digit, punctuation mark or symbol that shows:
+    spaces, zero-width and other format characters, control characters and blank glyphs
+    alone are not text."""
+    return any(unicodedata.category(char)[0] in "LNPS" and char not in BLANK_GLYPHS
+               for char in text)
+
+
+def close_runaway_comments(html: str) -> str:
+    """``html`` with every ``<!--`` that is never closed, or whose comment would swallow
+    another ``<!--`` before its ``-->``, written as text (``&lt;!--``): a literal opener
+    typed into a post then hides nothing after it. Well-formed comments stay as they are."""
+    if COMMENT_OPEN not in html:
+        return html
+    pieces: list[str] = []
+    start = 0
+    opener = html.find(COMMENT_OPEN)
+    while opener != -1:
+        close = html.find(COMMENT_CLOSE, opener + 2)  # "<!-->" and "<!--->" close at once
+        if close == -1:  # no comment closes after here: every opener left is runaway
+            pieces += [html[start:opener], html[opener:].replace(COMMENT_OPEN, "&lt;!--")]
+            return "".join(pieces)
+        nested = html.find(COMMENT_OPEN, opener + 4, close)
+        if nested != -1:  # comments do not nest: this opener is a stray one
+            pieces.append(html[start:opener] + "&lt;")
+            start = opener + 1
+            opener = nested
+            continue
+        opener = html.find(COMMENT_OPEN, close + 3)
+    pieces.append(html[start:])
+    return "".join(pieces)
 
 
 def normalise_text(text: str) -> str:
@@ -29,6 +66,7 @@ def html_to_text(html: str) -> str:
     """Visible text of an HTML fragment, with line breaks where blocks end."""
     if not html or not html.strip():
         return ""
+    html = close_runaway_comments(html)
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):

@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may read as the start of a formula, the fullwidth forms included.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 FORMATS = ("csv", "xlsx")
 
 
 def defuse(value):
-    """A cell value that a spreadsheet will not run as a formula (prefixed with ')."""
+    """A CSV cell value that a spreadsheet will not run as a formula (prefixed with ')."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
@@ -39,11 +41,21 @@ def write_rows(
         workbook = Workbook()
         sheet = workbook.active
         sheet.title = "export"
-        sheet.append(columns)
+        _append_as_text(sheet, columns)
         for row in rows:
-            sheet.append([defuse(_cell(row.get(column))) for column in columns])
+            _append_as_text(sheet, [_cell(row.get(column)) for column in columns])
         workbook.save(path)
     return path
+
+
+def _append_as_text(sheet, values: list) -> None:
+    """Append a row whose text cells are string cells, so a text that starts with ``=`` or
+    ``-`` shows as written and never runs; characters XLSX cannot hold are left out."""
+    sheet.append([ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+                  for value in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def _cell(value):

@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from insights.mention_facts import brand_mentions_of_days
 from insights.nps import PeriodNps, nps_over_time
 from insights.questions import ThreadPost
-from store.search import MIN_INDEXED_TERM, parse_query, snippet
+from store.search import parse_query, snippet, term_conditions
 
 # through the small partial index of question hits (m009), not the index of every hit
 IS_QUESTION = """EXISTS (SELECT 1 FROM hits h INDEXED BY hits_question
@@ -258,14 +258,9 @@ def search_between(db: Database, query: str, first: str, last: str, *,
     where = ["m.published_at >= ? AND m.published_at < ?",
              "date(m.published_at) BETWEEN ? AND ?"]
     params: list = [_shift(first, -1), _shift(last, 2), first, last]
-    indexed = [term for term in terms if len(term) >= MIN_INDEXED_TERM]
-    if indexed:
-        where.append("m.seq IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
-        params.append(" AND ".join('"{}"'.format(term.replace('"', '""')) for term in indexed))
-    for term in terms:
-        if len(term) < MIN_INDEXED_TERM:
-            where.append("(lower(m.text) LIKE ? OR lower(coalesce(m.title, '')) LIKE ?)")
-            params += [f"%{term.lower()}%"] * 2
+    term_where, term_params = term_conditions(terms)
+    where += term_where
+    params += term_params
     if source:
         where.append("m.source_id = ?")
         params.append(source)

@@ -3,10 +3,14 @@
 Pure text in, evidence out: every hit names its sentence and the exact characters it rests
 on (``text[hit.start:hit.end] == hit.evidence``). The semantic touchpoint step is injected
 (``semantic=SemanticTouchpoints(catalogue)``) and runs only on sentences without a cue.
+
+A text longer than the pipeline reads (spaCy's ``nlp.max_length``, a million characters) is
+cut to fit, at a sentence end near the limit where there is one; its analysis says so.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +21,9 @@ from nlp.components import Hit, doc_hits
 from nlp.pipeline import load_nlp, pipeline_language
 
 KIND_ORDER = {"brand": 0, "competitor": 1, "product": 2, "touchpoint": 3, "intent": 4}
+BOUNDARY_WINDOW = 2000  # how far back from the limit a cut looks for a sentence end
+SENTENCE_END = re.compile(r"[.!?…](?=\s)|\n")
+SPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class TextAnalysis:
     lang: str  # the pipeline that read it: ru, uk or en
     sentences: tuple[Sentence, ...]
     hits: tuple[Hit, ...]
+    cut: bool = False  # only the start of a text too long for the pipeline was read
 
     def of_kind(self, *kinds: str) -> list[Hit]:
         """Hits of these kinds, in order."""
@@ -58,6 +66,20 @@ def sentences_of(doc: Doc) -> tuple[Sentence, ...]:
     return tuple(out)
 
 
+def cut_to_fit(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters, else the start of it that ends at the
+    last sentence end (else line break, else space) in the ``BOUNDARY_WINDOW`` characters
+    before the limit, or exactly at the limit when there is none."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    for boundary in (SENTENCE_END, SPACE):
+        ends = [match.end() for match in boundary.finditer(head, max(0, limit - BOUNDARY_WINDOW))]
+        if ends:
+            return head[:ends[-1]]
+    return head
+
+
 def analyze_text(text: str, lang: str, catalogue: Catalogue | None = None,
                  semantic=None) -> TextAnalysis:
     """Analyse one text in ``lang`` (ru, uk, en; anything else goes through en)."""
@@ -73,10 +95,12 @@ def analyze_texts(items: Sequence[tuple[str, str]], catalogue: Catalogue | None 
     analyses: list[TextAnalysis | None] = [None] * len(items)
     for lang, indices in sorted(by_lang.items()):
         nlp = load_nlp(lang, catalogue)
-        docs = nlp.pipe((items[i][0] for i in indices), batch_size=batch_size)
-        for i, doc in zip(indices, docs, strict=True):
-            analyses[i] = TextAnalysis(items[i][0], lang, sentences_of(doc),
-                                       tuple(sorted(doc_hits(doc), key=hit_order)))
+        texts = [cut_to_fit(items[i][0], nlp.max_length) for i in indices]
+        docs = nlp.pipe(texts, batch_size=batch_size)
+        for i, text, doc in zip(indices, texts, docs, strict=True):
+            analyses[i] = TextAnalysis(text, lang, sentences_of(doc),
+                                       tuple(sorted(doc_hits(doc), key=hit_order)),
+                                       cut=len(text) < len(items[i][0]))
     done = [a for a in analyses if a is not None]
     return add_semantic_touchpoints(done, semantic) if semantic is not None else done
 
@@ -96,5 +120,5 @@ def add_semantic_touchpoints(analyses: list[TextAnalysis], semantic) -> list[Tex
                 sentence.index, sentence.text, "semantic", match.confidence,
                 {"similarity": match.similarity, "margin": match.margin}))
     return [TextAnalysis(a.text, a.lang, a.sentences,
-                         tuple(sorted(a.hits + tuple(extra.get(i, ())), key=hit_order)))
+                         tuple(sorted(a.hits + tuple(extra.get(i, ())), key=hit_order)), a.cut)
             for i, a in enumerate(analyses)]

@@ -98,7 +98,10 @@ class Tagger:
                           hit.start, hit.end, hit.evidence, hit.method, hit.sentence,
                           hit.extra)
                 for i, hit in enumerate(analysis.hits)]
-        return TaggedMention(mention, analysis.text, overall.label, tags, hits)
+        if analysis.cut:
+            logger.info("mention %s: only its first %d characters were analysed", mention,
+                        len(analysis.text))
+        return TaggedMention(mention, analysis.text, overall.label, tags, hits, analysis.cut)
 
 
 @dataclass
@@ -108,16 +111,18 @@ class TaggedMention:
     sentiment: str
     tags: list[Tag]
     hits: list[HitRecord]
+    cut: bool = False  # too long for the pipeline: only its start was tagged
 
 
 def tag_pending(db: Database, tagger: Tagger, batch_size: int = 64,
                 progress: Callable[[int], None] | None = None) -> dict:
-    """Tag every mention that needs it, batch by batch; returns counts.
+    """Tag every mention that needs it, batch by batch; returns counts (``cut``: mentions
+    too long for the pipeline, of which only the start was tagged).
 
     A mention that cannot be tagged is logged, counted and marked with an error tag of this
     version, so the run goes on and does not retry it until the models change.
     """
-    counts = {"tagged": 0, "failed": 0, "embedded": 0}
+    counts = {"tagged": 0, "failed": 0, "cut": 0, "embedded": 0}
     while rows := pending_mentions(db, "sentiment", tagger.version, batch_size):
         try:
             results = tagger.tag_batch(rows)
@@ -141,6 +146,7 @@ def tag_pending(db: Database, tagger: Tagger, batch_size: int = 64,
                                    tagger.version)
             counts["embedded"] += _embed_complaints(db, tagger, results)
         counts["tagged"] += len(results) - sum(1 for r in results if r.sentiment is None)
+        counts["cut"] += sum(1 for r in results if r.cut)
         if progress:
             progress(len(rows))
     return counts

@@ -1,8 +1,14 @@
-"""Full-text search over mentions, in Cyrillic and Latin alike."""
+"""Full-text search over mentions, in Cyrillic and Latin alike.
+
+A query is a list of terms, all of which must occur: "double quotes" keep a phrase together;
+every other character (``'``, ``*``, ``^``, ``:``, ``(``, ``%``, ``_``…) is matched
+literally, so no query is read as FTS5 syntax or a LIKE pattern. Only the first
+``MAX_QUERY_CHARS`` characters and ``MAX_TERMS`` terms of a query are used.
+"""
 
 from __future__ import annotations
 
-import shlex
+import re
 
 from sqlite_utils import Database
 
@@ -11,15 +17,40 @@ from store.identity import fold_for_search
 # The trigram index finds any substring of three characters or more, so inflected
 # forms match their stem ("Билайн" finds "Билайном"); shorter terms fall back to LIKE.
 MIN_INDEXED_TERM = 3
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 20
+TERM = re.compile(r'"([^"]*)"|([^\s"]+)')
+LIKE_ESCAPE = "\\"
 
 
 def parse_query(query: str) -> list[str]:
-    """Split a query into terms; "double quotes" keep a phrase together."""
-    try:
-        terms = shlex.split(query)
-    except ValueError:
-        terms = query.replace('"', " ").split()
-    return [fold_for_search(term) for term in terms if term.strip()]
+    """Split a query into terms; "double quotes" keep a phrase together and a quote left
+    open is ignored. Cut to ``MAX_QUERY_CHARS`` characters and ``MAX_TERMS`` terms."""
+    query = query.replace("\x00", " ")[:MAX_QUERY_CHARS]
+    terms = (" ".join((phrase or word).split()) for phrase, word in TERM.findall(query))
+    return [fold_for_search(term) for term in terms if term][:MAX_TERMS]
+
+
+def term_conditions(terms: list[str]) -> tuple[list[str], list]:
+    """SQL conditions on ``mentions m`` (and their parameters) that hold when the title or
+    text contains every term: three characters or more through the trigram index, each as a
+    quoted phrase; shorter ones through LIKE with ``%``, ``_`` and the escape escaped."""
+    where, params = [], []
+    indexed = [term for term in terms if len(term) >= MIN_INDEXED_TERM]
+    if indexed:
+        where.append("m.seq IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
+        params.append(" AND ".join('"{}"'.format(term.replace('"', '""')) for term in indexed))
+    for term in terms:
+        if len(term) < MIN_INDEXED_TERM:
+            where.append(f"(lower(m.text) LIKE ? ESCAPE '{LIKE_ESCAPE}' "
+                         f"OR lower(coalesce(m.title, '')) LIKE ? ESCAPE '{LIKE_ESCAPE}')")
+            params += [f"%{like_literal(term.lower())}%"] * 2
+    return where, params
+
+
+def like_literal(text: str) -> str:
+    """``text`` with LIKE's wildcards and the escape character escaped."""
+    return re.sub(r"([%_\\])", r"\\\1", text)
 
 
 def search_mentions(
@@ -29,16 +60,7 @@ def search_mentions(
     terms = parse_query(query)
     if not terms:
         return []
-    indexed = [term for term in terms if len(term) >= MIN_INDEXED_TERM]
-    short = [term for term in terms if len(term) < MIN_INDEXED_TERM]
-    where, params = [], []
-    if indexed:
-        match = " AND ".join('"{}"'.format(term.replace('"', '""')) for term in indexed)
-        where.append("m.seq IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
-        params.append(match)
-    for term in short:
-        where.append("(lower(m.text) LIKE ? OR lower(coalesce(m.title, '')) LIKE ?)")
-        params += [f"%{term.lower()}%"] * 2
+    where, params = term_conditions(terms)
     if source:
         where.append("m.source_id = ?")
         params.append(source)

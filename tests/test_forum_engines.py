@@ -659,6 +659,52 @@ def test_a_topic_page_without_posts_is_counted_for_the_layout_check(tmp_path):
     assert "101" not in spider.seen_threads
 
 
+@pytest.mark.parametrize("closed_later", [True, False])
+def test_an_unterminated_comment_opener_in_a_post_hides_no_other_post(tmp_path, closed_later):
+    target = "/forum/viewtopic.php?t=712"
+    page = _fixture_file(target, "odd", "phpbb").read_bytes()
+    assert page.count(b"<!--") == 2  # the post's stray opener, the template's own comment
+    if not closed_later:  # nothing closes the stray opener before the page ends
+        page = page.replace(b"<!-- end of posts -->", b"")
+    spider = _spider(tmp_path, "phpbb")
+    mentions, _ = _split(spider.parse_topic(_page("phpbb", target, "odd", body=page),
+                                            thread="712"))
+    assert [(m.url.removeprefix(BASE), m.author_handle, m.text) for m in mentions] == [
+        ("/forum/viewtopic.php?p=7120#p7120", "anna",
+         "Написала в подпись <!-- чтобы скрыть баннер, а теперь пропал весь текст после "
+         "него. Volna, почините редактор!"),
+        ("/forum/viewtopic.php?p=7121#p7121", "petro",
+         "Комментарии в подписи не работают, пишите в поддержку Volna."),
+        ("/forum/viewtopic.php?p=7122#p7122", "olga",
+         "У меня то же самое, поддержка ответила за час."),
+    ]
+    assert _stats(spider)["posts/parsed"] == 3
+
+
+def test_crawl_of_odd_posts_skips_and_counts_the_empty_ones(fixture_server, tmp_path):
+    """A stray ``<!--`` in one post hides nothing; posts of only ``&nbsp;``, zero-width
+    characters, ``<br>`` or a blank Hangul filler are skipped and counted, not stored."""
+    server = fixture_server(FIXTURES / "phpbb" / "odd")
+    base = server.base_url
+    sources = write_sources(tmp_path / "sources.yaml", {
+        "id": "odd", "kind": "forum", "url": f"{base}/forum/", "since_days": 36500,
+        "options": {"engine": "phpbb", "boards": ["viewforum.php?f=9"]}})
+    db_path = tmp_path / "odd.db"
+    result = run_crawl(sources, db_path, jobs=False)
+    assert result.returncode == 0, result.stderr
+    assert "odd: 4 new, 0 edited, 0 unchanged, 4 skipped" in result.stdout
+    with store.open_db(db_path) as db:
+        (run,) = store.last_runs(db)
+        stored = dict(db.execute("SELECT url, text FROM mentions").fetchall())
+    assert run["stats"]["otklik/skipped/empty"] == 4
+    assert "otklik/dropped/empty" not in run["stats"]
+    assert {url.removeprefix(f"{base}/forum/") for url in stored} == {
+        "viewtopic.php?p=7120#p7120", "viewtopic.php?p=7121#p7121",
+        "viewtopic.php?p=7122#p7122", "viewtopic.php?p=7130#p7130"}
+    assert stored[f"{base}/forum/viewtopic.php?p=7120#p7120"].startswith(
+        "Написала в подпись <!-- чтобы скрыть баннер")
+
+
 def test_http_errors_are_skipped_and_the_topic_looked_at_again(tmp_path):
     spider = _spider(tmp_path, "phpbb")
     spider.seen_threads["701"] = ["4", "x", "y"]

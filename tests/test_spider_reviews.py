@@ -343,3 +343,21 @@ def test_crawl_reviews_then_recrawl_only_new_pages(fixture_server, tmp_path):
         assert store.count_mentions(db) == 16
     assert run["flags"] == ["layout changed"]
     assert run["stats"]["otklik/pages/no_reviews"] == 3
+
+
+def test_a_review_page_answering_503_is_counted_as_skipped(fixture_server, tmp_path):
+    server = fixture_server(FIXTURES / "unavailable", FIXTURES / "first")
+    base = server.base_url
+    sources = write_sources(tmp_path / "sources.yaml", {
+        "id": "otzyvy", "kind": "reviews", "url": f"{base}/otzyvy/", "since_days": SINCE,
+        "options": {"pages": ["volna-home.html", "moya-volna.html"]}})
+    db_path = tmp_path / "crawl.db"
+
+    result = run_crawl(sources, db_path, jobs=False)
+    assert result.returncode == 0, result.stderr
+    assert "otzyvy: 7 new, 0 edited, 0 unchanged, 1 skipped" in result.stdout
+    assert server.hits["/otzyvy/moya-volna.html"] >= 1
+    with store.open_db(db_path) as db:
+        (run,) = store.last_runs(db)
+        assert store.count_mentions(db) == 7
+    assert run["stats"]["otklik/skipped/http_error"] == 1

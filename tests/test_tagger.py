@@ -12,6 +12,8 @@ import pytest
 
 import store
 from config.catalogue import load_catalogue
+from nlp.analysis import cut_to_fit
+from nlp.pipeline import load_nlp
 from nlp.tagger import ModelUnavailable, Tagger, count_pending, tag_pending
 
 NEGATIVE = ("нет", "не", "ужас", "списал", "жоден", "немає", "never", "no", "terrible")
@@ -71,7 +73,7 @@ def _hits(db, url):
 def test_tags_and_hits_carry_evidence_and_per_brand_stance(db, make_mention, tagger):
     _fill(db, make_mention)
     counts = tag_pending(db, tagger)
-    assert counts == {"tagged": 4, "failed": 0, "embedded": 2}
+    assert counts == {"tagged": 4, "failed": 0, "cut": 0, "embedded": 2}
     hits = _hits(db, "https://f.example/1")
     assert ("brand", "volna", "negative", "Волны") in hits
     assert ("competitor", "telenova", "positive", "Теленове") in hits
@@ -171,3 +173,33 @@ def test_a_broken_model_stops_the_run_without_marking_rows(db, make_mention, tag
     with pytest.raises(ModelUnavailable, match="every mention of a batch failed"):
         tag_pending(db, Tagger(tagger.catalogue, broken, "lexicon-1", None, None))
     assert db.execute("SELECT count(*) FROM tags").fetchone()[0] == 0
+
+
+def test_a_text_too_long_for_the_pipeline_is_cut_at_a_sentence_end_and_counted(
+        db, make_mention, tagger, monkeypatch):
+    # spaCy refuses texts over nlp.max_length (E088); a small limit stands in for its million
+    monkeypatch.setattr(load_nlp("ru", tagger.catalogue), "max_length", 3000)
+    _fill(db, make_mention)
+    sentence = "Волна снова списала деньги за роуминг, поддержка молчит третий день. "
+    long_text = sentence * 100 + "Ушёл к Теленове."
+    store.upsert_mention(db, make_mention(url="https://f.example/long", text=long_text))
+    counts = tag_pending(db, tagger)
+    assert counts == {"tagged": 5, "failed": 0, "cut": 1, "embedded": 3}
+    assert count_pending(db, tagger) == 0
+    long_id = store.mention_id("forum", "https://f.example/long")
+    sentiment = db.execute("SELECT value FROM tags WHERE mention_id = ? AND name = 'sentiment'",
+                           [long_id]).fetchone()[0]
+    assert sentiment == "negative"
+    ends = [end for (end,) in db.execute("SELECT end FROM hits WHERE mention_id = ?",
+                                         [long_id])]
+    assert ends and max(ends) <= 3000  # nothing past the cut was read
+    assert ("competitor", "telenova") not in {
+        (kind, key) for kind, key, *_ in _hits(db, "https://f.example/long")}
+
+
+def test_cut_to_fit_prefers_a_sentence_end_then_a_space():
+    assert cut_to_fit("short.", 10) == "short."
+    assert cut_to_fit("One. Two three four", 15) == "One."
+    assert cut_to_fit("one two three four", 15) == "one two three "
+    assert cut_to_fit("x" * 20, 15) == "x" * 15
+    assert cut_to_fit("Line one\nline two and more", 20) == "Line one\n"

@@ -39,6 +39,7 @@ from crawlers.dates import BadDate, pick_date, timezone
 from crawlers.engines import Engine, Selectors, engine
 from crawlers.items import Mention
 from crawlers.spiders.base import SourceSpider
+from crawlers.text import close_runaway_comments
 
 TRUTHY = {"1", "true", "yes", "on"}
 PAGE_END = re.compile(rb"</html\s*>", re.IGNORECASE)
@@ -270,9 +271,15 @@ class ForumSpider(SourceSpider):
         return permalink
 
     def decoded(self, response: Response) -> Response:
-        """The response in the forced encoding, when the source sets one."""
+        """The response in the forced encoding, when the source sets one, with every comment
+        opener that is never closed (a literal ``<!--`` typed into a post) written as text, so
+        it cannot hide the posts after it."""
         if self.forced_encoding:
-            return response.replace(encoding=self.forced_encoding)
+            response = response.replace(encoding=self.forced_encoding)
+        text = close_runaway_comments(response.text)
+        if text != response.text:
+            self.count("pages/runaway_comments")
+            response = response.replace(body=text.encode("utf-8"), encoding="utf-8")
         return response
 
     def topic_failed(self, failure):

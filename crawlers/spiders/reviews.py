@@ -32,7 +32,7 @@ from scrapy.http import Response, TextResponse
 
 from crawlers.dates import BadDate, to_utc_iso
 from crawlers.items import Mention
-from crawlers.spiders.base import SourceSpider
+from crawlers.spiders.base import SourceSpider, failure_reason
 from crawlers.text import normalise_text
 from store.identity import canonical_url
 
@@ -492,8 +492,13 @@ class ReviewsSpider(SourceSpider):
     async def start(self):
         for url in self.pages:
             self.visited.add(canonical_url(url))
-            yield scrapy.Request(url, callback=self.parse_page, dont_filter=True,
-                                 cb_kwargs={"product_url": url})
+            yield scrapy.Request(url, callback=self.parse_page, errback=self.page_failed,
+                                 dont_filter=True, cb_kwargs={"product_url": url})
+
+    def page_failed(self, failure) -> None:
+        """A review page that answered an HTTP error (e.g. 503 after the retries) or could
+        not be fetched: logged and counted as skipped; the crawl goes on."""
+        self.skip(failure_reason(failure), failure.request.url, failure.value)
 
     def parse_page(self, response: Response, product_url: str):
         """One page of a product's reviews; the next page unless this one held only stored
@@ -544,8 +549,8 @@ class ReviewsSpider(SourceSpider):
             self.count("pages/over_budget")
             return
         self.visited.add(key)
-        yield scrapy.Request(url, callback=self.parse_page, dont_filter=True,
-                             cb_kwargs={"product_url": product_url})
+        yield scrapy.Request(url, callback=self.parse_page, errback=self.page_failed,
+                             dont_filter=True, cb_kwargs={"product_url": product_url})
 
     def review_mention(self, review: Review, page: ReviewPage, product_url: str,
                        page_url: str | None = None):
