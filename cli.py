@@ -275,9 +275,10 @@ def erase_author(
     console.print(f"erased {counts['mentions']} mentions and {counts['quotes']} quotes, "
                   f"masked @-mentions in {counts['masked']}, rebuilt roll-ups of {days} days; "
                   "later crawls count their posts as suppressed", highlight=False)
-    if not counts["wal_cleared"]:
-        console.print("note: another process has the database open, so its write-ahead log "
-                      "still holds erased pages until the next checkpoint", highlight=False)
+    if not counts["file_cleared"]:
+        console.print("note: another process was using the database, so the file may still "
+                      "hold bytes of the erased posts until it is vacuumed when idle",
+                      highlight=False)
 
 
 @app.command()

@@ -25,14 +25,14 @@ def erase_author(db: Database, source_id: str, handle: str) -> dict:
     mentions of the source (and their history) quotes of their words are dropped and
     ``@handle`` / ``@Display Name`` is masked. The days they posted on are marked stale, so
     the roll-ups are rebuilt by the next refresh (``insights.daily.refresh``). Deleted
-    content is overwritten (``secure_delete``), the full-text index merged, and the WAL file
-    checkpointed and truncated after the commit.
+    content is overwritten (``secure_delete``) and the full-text index merged; after the
+    commit the file is rebuilt (``VACUUM``) and the WAL checkpointed and truncated.
 
     Only the fact of the erasure with its counts, and keyed hashes of the handle and display
     name (``store.erased``), are kept. Returns the counts (``mentions``, ``quotes``,
-    ``masked``) and ``wal_cleared``: False if a reader of the file kept the WAL from being
-    emptied (it is emptied at a later checkpoint). Raises ``StoreError`` for an unknown author
-    or while a transaction is open on ``db``.
+    ``masked``) and ``file_cleared``: False if another connection kept the file from being
+    rebuilt or its WAL from being emptied. Raises ``StoreError`` for an unknown author or
+    while a transaction is open on ``db``.
     """
     if db.conn.in_transaction:
         raise StoreError("an erasure commits in a transaction of its own; "
@@ -45,7 +45,7 @@ def erase_author(db: Database, source_id: str, handle: str) -> dict:
             counts = _erase(db, source_id, identifier, handle)
     finally:
         db.execute(f"PRAGMA secure_delete = {int(secure)}")
-    return {**counts, "wal_cleared": _checkpoint(db)}
+    return {**counts, "file_cleared": _rewrite_file(db)}
 
 
 def _erase(db: Database, source_id: str, identifier: str, handle: str) -> dict:
@@ -151,9 +151,21 @@ def _drop_alert_examples(db: Database, mention_ids: set[str]) -> None:
             )
 
 
+def _rewrite_file(db: Database) -> bool:
+    """Rebuild the database file (``VACUUM``: pages split by earlier writes keep stale copies
+    of rows in their free space) and empty the WAL into it; False if another connection kept
+    either from finishing."""
+    try:
+        db.execute("VACUUM")
+    except sqlite3.OperationalError:  # another connection kept the write lock
+        _checkpoint(db)
+        return False
+    return _checkpoint(db)
+
+
 def _checkpoint(db: Database) -> bool:
     """Copy the WAL into the database file and truncate it; False if a reader of the file
-    kept it from finishing (the next checkpoint empties it)."""
+    kept it from finishing."""
     wait = db.execute("PRAGMA busy_timeout").fetchone()[0]
     db.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
     try:
