@@ -7,7 +7,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+import yaml
+from conftest import ROOT, run_crawl, write_sources
 from typer.testing import CliRunner
 
 import store
@@ -239,3 +240,93 @@ def test_erasing_an_unknown_author_is_one_line_from_the_cli(tmp_path):
          str(tmp_path / "x.db")], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 1
     assert result.stderr == "error: no author 'ghost' in source 'forum'\n"
+
+
+def _forum(edit, port=0):
+    """The demo forum with ``edit(data)`` applied to its sample posts, served on 127.0.0.1."""
+    from demo.phpbb import build_forum
+    from demo.site import SAMPLE_FILE, start_server
+
+    data = yaml.safe_load(SAMPLE_FILE.read_text(encoding="utf-8"))
+    edit(data)
+    return start_server(port=port, forum=build_forum(data))
+
+
+def _topic(data, topic_id):
+    return next(topic for board in data["boards"] for topic in board["topics"]
+                if topic["id"] == topic_id)
+
+
+def _post(data, post_id):
+    return next(post for board in data["boards"] for topic in board["topics"]
+                for post in topic["posts"] if post["id"] == post_id)
+
+
+def test_a_recrawl_keeps_an_erased_author_out(tmp_path):
+    def thanks(data):  # Иван thanks marina_89 by name in a reply
+        _post(data, 2310)["text"] += "\n\n@marina_89 спасибо за подсказку!"
+
+    def later(data):  # then marina_89 and dmitry_nsk post again in her topic
+        thanks(data)
+        _topic(data, 9)["posts"] += [
+            {"id": 2400, "author": "marina_89", "user_id": 23, "time": "2026-11-19T08:00:00+00:00",
+             "text": "Снова я: фиолетовый кенгуру вернул мне деньги."},
+            {"id": 2401, "author": "dmitry_nsk", "user_id": 35,
+             "time": "2026-11-19T09:00:00+00:00",
+             "quotes": [{"author": "marina_89", "post_id": 2400,
+                         "text": "фиолетовый кенгуру вернул мне деньги"}],
+             "text": "@marina_89 рад за тебя, у меня всё так же."}]
+
+    server, base_url = _forum(thanks)
+    source = {"id": "community", "kind": "forum", "url": f"{base_url}/forum/",
+              "since_days": 36500,
+              "options": {"engine": "phpbb", "boards": ["viewforum.php?f=1", "viewforum.php?f=2"]}}
+    sources = write_sources(tmp_path / "sources.yaml", source)
+    db_path = tmp_path / "crawl.db"
+    try:
+        first = run_crawl(sources, db_path, jobs=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert first.returncode == 0, first.stderr
+    marina = store.author_id("community", "marina_89")
+    with store.open_db(db_path) as db:
+        own = db.execute("SELECT count(*) FROM mentions WHERE author_id = ?",
+                         [marina]).fetchone()[0]
+    assert own > 0
+
+    erased = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "erase-author", "community", "marina_89", "--db",
+         str(db_path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert erased.returncode == 0, erased.stderr
+    assert f"erased {own} mentions and 1 quotes, masked @-mentions in 1" in erased.stdout
+
+    server, _ = _forum(later, port=int(base_url.rsplit(":", 1)[1]))  # the same site again
+    try:
+        second = run_crawl(sources, db_path, jobs=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert second.returncode == 0, second.stderr
+    with store.open_db(db_path) as db:
+        (run,) = store.last_runs(db)[:1]
+        suppressed = run["stats"]["otklik/stored/suppressed"]
+        # her topic is read again: her four old posts and the new one are refused, the eight
+        # by others (one quoting her) are as the erasure left them, dmitry's reply is new
+        assert "1 new, 0 edited, 8 unchanged, 0 skipped, 5 suppressed" in second.stdout
+        assert db.execute("SELECT count(*) FROM authors WHERE handle = 'marina_89'"
+                          ).fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM mentions WHERE author_id = ?",
+                          [marina]).fetchone()[0] == 0
+        reply = db.execute("SELECT text, quotes FROM mentions WHERE url LIKE '%p=2401#p2401'"
+                           ).fetchone()
+        assert reply == ("@[erased] рад за тебя, у меня всё так же.", "[]")
+        thanked = db.execute("SELECT text, version FROM mentions WHERE url LIKE "
+                             "'%p=2310#p2310'").fetchone()
+        assert thanked[0].endswith("@[erased] спасибо за подсказку!") and thanked[1] == 1
+        assert store.search_mentions(db, "кенгуру") == []
+    stats = CliRunner().invoke(app, ["stats", "--db", str(db_path)])
+    row = next(line for line in stats.output.splitlines() if line.startswith("│ community"))
+    assert [cell.strip() for cell in row.split("│")][4:8] == ["1", "0", "0", str(suppressed)]
+    raw = _raw_bytes(db_path)
+    assert b"marina_89" not in raw and "кенгуру".encode() not in raw
