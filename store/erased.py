@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import secrets
 import weakref
@@ -151,6 +150,8 @@ def forget(db: Database) -> None:
 
 
 def _load(db: Database) -> dict[str, Erased]:
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'erased_authors'").fetchone():
+        return {}  # a store opened without its migrations (m012)
     rows = db.execute("SELECT source_id, kind, digest FROM erased_authors").fetchall()
     if not rows:
         return {}
@@ -162,7 +163,3 @@ def _load(db: Database) -> dict[str, Erased]:
                               frozenset(sets["name"]))
             for source_id, sets in by_source.items()}
 
-
-def scrubbed_quotes(erased: Erased, quotes_json: str) -> str:
-    """Stored quotes (JSON) as :meth:`Erased.quotes` leaves them, in the store's form."""
-    return json.dumps(erased.quotes(json.loads(quotes_json)), ensure_ascii=False)

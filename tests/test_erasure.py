@@ -330,3 +330,13 @@ def test_a_recrawl_keeps_an_erased_author_out(tmp_path):
     assert [cell.strip() for cell in row.split("│")][4:8] == ["1", "0", "0", str(suppressed)]
     raw = _raw_bytes(db_path)
     assert b"marina_89" not in raw and "кенгуру".encode() not in raw
+
+
+def test_a_crawl_already_running_learns_of_an_erasure_at_its_next_write(db_path, make_mention):
+    crawler, operator = store.open_db(db_path), store.open_db(db_path)
+    post = make_mention(author_handle="Zoya_Q")
+    assert store.upsert_mention(crawler, post) == "inserted"
+    store.erase_author(operator, "forum", "Zoya_Q")
+    assert store.upsert_mention(crawler, post) == "suppressed"
+    crawler.close()
+    operator.close()
