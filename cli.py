@@ -254,14 +254,15 @@ def stats(db: DbOption = store.DEFAULT_DB_PATH) -> None:
     )
     for title, rows in (("source", by_source), ("kind", by_kind), ("language", by_language)):
         console.print(f"by {title}: " + (", ".join(f"{k} {n}" for k, n in rows) or "-"))
-    table = Table("source", "last crawl", "status", "new", "edited", "skipped", "flags",
-                  title="Crawls")
+    table = Table("source", "last crawl", "status", "new", "edited", "skipped", "suppressed",
+                  "flags", title="Crawls")
     for run in runs:
         counts = Counter({k.removeprefix("otklik/"): v for k, v in run["stats"].items()})
         skipped = sum(v for k, v in counts.items() if k.startswith("skipped/"))
         table.add_row(run["source"], run["finished_at"] or run["started_at"], run["status"],
                       str(counts["stored/inserted"]), str(counts["stored/updated"]),
-                      str(skipped), ", ".join(run["flags"]) or "ok")
+                      str(skipped), str(counts["stored/suppressed"]),
+                      ", ".join(run["flags"]) or "ok")
     console.print(table)
     for title, result in (("star ratings", stars), ("human corrections", humans)):
         if result["n"]:
@@ -276,10 +277,20 @@ def erase_author(
     handle: Annotated[str, typer.Argument(help="The author's handle in that source.")],
     db: DbOption = store.DEFAULT_DB_PATH,
 ) -> None:
-    """Remove every trace of a person (right to be forgotten); only the erasure is logged."""
+    """Remove every trace of a person (right to be forgotten) and keep them out of later
+    crawls; only the erasure with its counts and a keyed hash of the handle are kept."""
+    from insights import daily
+
     with store.open_db(db) as database:
         counts = store.erase_author(database, source, handle)
-    console.print(f"erased {counts['mentions']} mentions and {counts['quotes']} quotes")
+        days = daily.refresh(database)
+    console.print(f"erased {counts['mentions']} mentions and {counts['quotes']} quotes, "
+                  f"masked @-mentions in {counts['masked']}, rebuilt roll-ups of {days} days; "
+                  "later crawls count their posts as suppressed", highlight=False)
+    if not counts["file_cleared"]:
+        console.print("note: another process was using the database, so the file may still "
+                      "hold bytes of the erased posts until it is vacuumed when idle",
+                      highlight=False)
 
 
 @app.command()
@@ -399,11 +410,13 @@ def _print_crawl_results(results: dict[str, dict]) -> None:
             console.print(f"{source_id}: {counts['store/failed']} posts could not be stored "
                           "(the database refused every try); the next crawl fetches them again",
                           style="bold red", highlight=False)
+        suppressed = counts.get("stored/suppressed", 0)  # posts of erased authors
         console.print(
             f"{source_id}: {counts.get('stored/inserted', 0)} new, "
             f"{counts.get('stored/updated', 0)} edited, "
             f"{counts.get('stored/unchanged', 0)} unchanged, "
             f"{sum(v for k, v in counts.items() if k.startswith('skipped/'))} skipped, "
+            f"{f'{suppressed} suppressed, ' if suppressed else ''}"
             f"finished: {crawl_stats.get('finish_reason', '?')}"
         )
 

@@ -1,76 +1,142 @@
-"""The right to be forgotten: remove every trace of one author of one source."""
+"""The right to be forgotten: remove every trace of one author of one source, for good."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 
 from sqlite_utils import Database
 
 from store.db import StoreError
-from store.identity import author_id
+from store.erased import Erased, record
+from store.identity import author_id, content_hash, fold_for_search
 from store.mentions import utc_now
+
+CHECKPOINT_WAIT_MS = 2000  # how long the final checkpoint waits for readers of the file
 
 
 def erase_author(db: Database, source_id: str, handle: str) -> dict:
-    """Delete an author, their mentions and everything derived from them, in one transaction.
+    """Delete an author, their mentions and everything derived from them, in one transaction,
+    and keep them out of every later write.
 
     Tags, hits, corrections, history, cluster memberships, advocate scores and risk statuses
-    go with them (``ON DELETE CASCADE``); full-text rows, alert examples, cross-post links to
-    their posts and quotes of their words inside other people's posts are removed explicitly.
-    Only the fact that an erasure happened, with counts, is recorded. Raises ``StoreError``
-    for an unknown author.
+    go with them (``ON DELETE CASCADE``); full-text rows, their author roll-up rows, alert
+    examples and cross-post links to their posts are removed explicitly. In other people's
+    mentions of the source (and their history) quotes of their words are dropped and
+    ``@handle`` / ``@Display Name`` is masked. The days they posted on are marked stale, so
+    the roll-ups are rebuilt by the next refresh (``insights.daily.refresh``). Deleted
+    content is overwritten (``secure_delete``) and the full-text index merged; after the
+    commit the file is rebuilt (``VACUUM``) and the WAL checkpointed and truncated.
+
+    Only the fact of the erasure with its counts, and keyed hashes of the handle and display
+    name (``store.erased``), are kept. Returns the counts (``mentions``, ``quotes``,
+    ``masked``) and ``file_cleared``: False if another connection kept the file from being
+    rebuilt or its WAL from being emptied. Raises ``StoreError`` for an unknown author or
+    while a transaction is open on ``db``.
     """
+    if db.conn.in_transaction:
+        raise StoreError("an erasure commits in a transaction of its own; "
+                         "commit or roll back the open one first")
     identifier = author_id(source_id, handle)
-    with db.atomic():
-        row = db.execute(
-            "SELECT handle, display_name FROM authors WHERE id = ?", [identifier]
-        ).fetchone()
-        if row is None:
-            raise StoreError(f"no author {handle!r} in source {source_id!r}")
-        names = {name.casefold() for name in row if name}
-        mentions = db.execute(
-            "SELECT id, seq FROM mentions WHERE author_id = ?", [identifier]
-        ).fetchall()
-        ids = {mention for mention, _ in mentions}
-        for _, seq in mentions:
-            db.execute("DELETE FROM mentions_fts WHERE rowid = ?", [seq])
-        db.execute("DELETE FROM mentions WHERE author_id = ?", [identifier])
-        db.execute("DELETE FROM authors WHERE id = ?", [identifier])
-        quotes_removed = _drop_quotes_by(db, source_id, names)
-        _drop_alert_examples(db, ids)
-        for mention in ids:
-            db.execute("UPDATE mentions SET duplicate_of = NULL WHERE duplicate_of = ?", [mention])
-        counts = {"mentions": len(ids), "quotes": quotes_removed}
-        db.execute(
-            "INSERT INTO erasures (source_id, erased_at, counts) VALUES (?, ?, ?)",
-            [source_id, utc_now(), json.dumps(counts)],
-        )
+    secure = db.execute("PRAGMA secure_delete").fetchone()[0]
+    db.execute("PRAGMA secure_delete = ON")
+    try:
+        with db.atomic():
+            counts = _erase(db, source_id, identifier, handle)
+    finally:
+        db.execute(f"PRAGMA secure_delete = {int(secure)}")
+    return {**counts, "file_cleared": _rewrite_file(db)}
+
+
+def _erase(db: Database, source_id: str, identifier: str, handle: str) -> dict:
+    row = db.execute("SELECT handle, display_name FROM authors WHERE id = ?",
+                     [identifier]).fetchone()
+    if row is None:
+        raise StoreError(f"no author {handle!r} in source {source_id!r}")
+    mentions = db.execute("SELECT id, seq FROM mentions WHERE author_id = ?",
+                          [identifier]).fetchall()
+    ids = {mention for mention, _ in mentions}
+    for _, seq in mentions:
+        db.execute("DELETE FROM mentions_fts WHERE rowid = ?", [seq])
+    db.execute("DELETE FROM mentions WHERE author_id = ?", [identifier])
+    db.execute("DELETE FROM authors WHERE id = ?", [identifier])
+    db.execute("DELETE FROM author_days WHERE author_id = ?", [identifier])
+    erased = record(db, source_id, row[0], [row[1] or ""])
+    quotes, masked = _scrub_mentions(db, erased)
+    _scrub_history(db, erased)
+    _drop_alert_examples(db, ids)
+    for mention in ids:
+        db.execute("UPDATE mentions SET duplicate_of = NULL WHERE duplicate_of = ?", [mention])
+    db.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('optimize')")
+    counts = {"mentions": len(ids), "quotes": quotes, "masked": masked}
+    db.execute("INSERT INTO erasures (source_id, erased_at, counts) VALUES (?, ?, ?)",
+               [source_id, utc_now(), json.dumps(counts)])
     return counts
 
 
-QUOTED_ROWS = {
-    "mentions": "SELECT id, quotes FROM mentions WHERE source_id = ? AND quotes != '[]'",
-    "mention_history": """SELECT h.id, h.quotes FROM mention_history h
-        JOIN mentions m ON m.id = h.mention_id WHERE m.source_id = ? AND h.quotes != '[]'""",
-}
+def _may_name(alias: str) -> str:
+    """SQL condition: rows of ``alias`` whose quotes, text or title may name someone."""
+    return (f"({alias}.quotes != '[]' OR instr({alias}.text, '@') "
+            f"OR instr(coalesce({alias}.title, ''), '@'))")
 
 
-def _drop_quotes_by(db: Database, source_id: str, names: set[str]) -> int:
-    """Remove quotes attributed to the erased author from other mentions and their history."""
-    removed = 0
-    for table, select in QUOTED_ROWS.items():
-        for row_id, quotes_json in db.execute(select, [source_id]).fetchall():
-            quotes = json.loads(quotes_json)
-            kept = [q for q in quotes if (q.get("author") or "").casefold() not in names]
-            if len(kept) == len(quotes):
-                continue
-            if table == "mentions":
-                removed += len(quotes) - len(kept)
-            db.execute(
-                f"UPDATE {table} SET quotes = ? WHERE id = ?",
-                [json.dumps(kept, ensure_ascii=False), row_id],
-            )
-    return removed
+def _scrubbed(erased: Erased, title: str | None, text: str, quotes_json: str):
+    """``(title, text, quotes, quotes removed)`` as a later write would store them."""
+    quotes = json.loads(quotes_json)
+    kept = erased.quotes(quotes)
+    return erased.mask(title), erased.mask(text), kept, len(quotes) - len(kept)
+
+
+def _scrub_mentions(db: Database, erased: Erased) -> tuple[int, int]:
+    """Clean other people's mentions of the source; returns (quotes removed, mentions
+    whose text or title was masked). Their full-text rows, content hashes (so a re-crawl
+    finds them unchanged) and the evidence of their tags and hits follow."""
+    removed = masked = 0
+    rows = db.execute(f"SELECT m.id, m.seq, m.title, m.text, m.quotes FROM mentions m "
+                      f"WHERE m.source_id = ? AND {_may_name('m')}",
+                      [erased.source_id]).fetchall()
+    for mention, seq, title, text, quotes_json in rows:
+        new_title, new_text, quotes, dropped = _scrubbed(erased, title, text, quotes_json)
+        new_quotes = json.dumps(quotes, ensure_ascii=False)
+        if (new_title, new_text, new_quotes) == (title, text, quotes_json):
+            continue
+        removed += dropped
+        masked += (new_title, new_text) != (title, text)
+        db.execute("UPDATE mentions SET title = ?, text = ?, quotes = ?, content_hash = ? "
+                   "WHERE id = ?",
+                   [new_title, new_text, new_quotes, content_hash(new_title, new_text, quotes),
+                    mention])
+        db.execute("DELETE FROM mentions_fts WHERE rowid = ?", [seq])
+        db.execute("INSERT INTO mentions_fts (rowid, title, text) VALUES (?, ?, ?)",
+                   [seq, fold_for_search(new_title or ""), fold_for_search(new_text)])
+        _mask_evidence(db, erased, mention)
+    return removed, masked
+
+
+def _scrub_history(db: Database, erased: Erased) -> None:
+    rows = db.execute(
+        f"""SELECT h.id, h.title, h.text, h.quotes FROM mention_history h
+            JOIN mentions m ON m.id = h.mention_id
+            WHERE m.source_id = ? AND {_may_name('h')}""",
+        [erased.source_id]).fetchall()
+    for row_id, title, text, quotes_json in rows:
+        new_title, new_text, quotes, _ = _scrubbed(erased, title, text, quotes_json)
+        new_quotes = json.dumps(quotes, ensure_ascii=False)
+        if (new_title, new_text, new_quotes) != (title, text, quotes_json):
+            db.execute("UPDATE mention_history SET title = ?, text = ?, quotes = ? WHERE id = ?",
+                       [new_title, new_text, new_quotes, row_id])
+
+
+def _mask_evidence(db: Database, erased: Erased, mention: str) -> None:
+    """Evidence quoted from a masked mention, in its tags and hits, masked alike."""
+    for table, key in (("tags", "name"), ("hits", "id")):
+        for row_key, evidence in db.execute(
+                f"SELECT {key}, evidence FROM {table} WHERE mention_id = ? "
+                "AND instr(evidence, '@')", [mention]).fetchall():
+            masked = erased.mask(evidence)
+            if masked != evidence:
+                db.execute(f"UPDATE {table} SET evidence = ? WHERE mention_id = ? AND {key} = ?",
+                           [masked, mention, row_key])
 
 
 def _drop_alert_examples(db: Database, mention_ids: set[str]) -> None:
@@ -83,3 +149,29 @@ def _drop_alert_examples(db: Database, mention_ids: set[str]) -> None:
             db.execute(
                 "UPDATE alerts SET example_ids = ? WHERE id = ?", [json.dumps(kept), alert]
             )
+
+
+def _rewrite_file(db: Database) -> bool:
+    """Rebuild the database file (``VACUUM``: pages split by earlier writes keep stale copies
+    of rows in their free space) and empty the WAL into it; False if another connection kept
+    either from finishing."""
+    try:
+        db.execute("VACUUM")
+    except sqlite3.OperationalError:  # another connection kept the write lock
+        _checkpoint(db)
+        return False
+    return _checkpoint(db)
+
+
+def _checkpoint(db: Database) -> bool:
+    """Copy the WAL into the database file and truncate it; False if a reader of the file
+    kept it from finishing."""
+    wait = db.execute("PRAGMA busy_timeout").fetchone()[0]
+    db.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+    try:
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.OperationalError:  # the file is locked
+        return False
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(wait)}")
+    return busy == 0

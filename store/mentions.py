@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlite_utils import Database
 
 from store.db import StoreError
+from store.erased import erased_of
 from store.identity import author_id, canonical_url, content_hash, fold_for_search, mention_id
 
 MENTION_KINDS = ("post", "comment", "review", "article", "reply")
@@ -33,7 +34,8 @@ def upsert_source(db: Database, source_id: str, kind: str, url: str = "", title:
 
 
 def upsert_mention(db: Database, mention: Mapping) -> str:
-    """Store one mention; returns ``"inserted"``, ``"updated"`` (edited) or ``"unchanged"``."""
+    """Store one mention; returns ``"inserted"``, ``"updated"`` (edited), ``"unchanged"`` or
+    ``"suppressed"`` (its author was erased: nothing is stored)."""
     with db.atomic():
         return _upsert(db, mention)
 
@@ -63,6 +65,9 @@ def _upsert(db: Database, mention: Mapping) -> str:
     kind = _require(mention, "kind")
     if kind not in MENTION_KINDS:
         raise StoreError(f"mention kind {kind!r} is not one of {', '.join(MENTION_KINDS)}")
+    mention = _respecting_erasures(db, source_id, mention)
+    if mention is None:
+        return "suppressed"
     text = mention.get("text") or ""
     title = mention.get("title")
     quotes = list(mention.get("quotes") or [])
@@ -133,6 +138,17 @@ def _upsert(db: Database, mention: Mapping) -> str:
     _write_fts(db, seq, title, text, replace=True)
     _write_bands(db, seq, row, mention.get("lsh_keys"), replace=True)
     return "updated"
+
+
+def _respecting_erasures(db: Database, source_id: str, mention: Mapping) -> Mapping | None:
+    """None for a mention by an erased author; otherwise the mention with quotes of erased
+    authors dropped and their ``@``-mentions masked (``store.erased``)."""
+    erased = erased_of(db, source_id)
+    if erased is None:
+        return mention
+    if erased.is_erased_handle(mention.get("author_handle")):
+        return None
+    return erased.scrub(mention)
 
 
 def _write_bands(db: Database, seq: int, row: dict, keys: list[int] | None, *,

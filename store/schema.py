@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlite_utils import Database, Migrations
 
 MIGRATIONS = Migrations("otklik")
@@ -402,6 +404,30 @@ def m011_customer_rollups(db: Database) -> None:
     """Every stored day stale once: the author roll-ups now count customers only (channels,
     news feeds, articles and forum staff left out), so days stored before are built again."""
     _run(db, "INSERT OR IGNORE INTO rollup_stale_days (day) SELECT DISTINCT day FROM author_days")
+
+
+@MIGRATIONS()
+def m012_erased_authors(db: Database) -> None:
+    """The store's own secret key (``store_secrets``) and the record of erased authors:
+    a keyed hash (HMAC-SHA256 with that key) of the source and the normalised handle, or a
+    display name, never the name itself, so that later writes can refuse them."""
+    _run(
+        db,
+        """
+        CREATE TABLE store_secrets (
+            name TEXT PRIMARY KEY,
+            value BLOB NOT NULL
+        );
+        CREATE TABLE erased_authors (
+            source_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('handle', 'name')),
+            digest TEXT NOT NULL,
+            PRIMARY KEY (source_id, kind, digest)
+        ) WITHOUT ROWID;
+        """,
+    )
+    db.execute("INSERT INTO store_secrets (name, value) VALUES ('erasure_key', ?)",
+               [secrets.token_bytes(32)])
 
 
 @MIGRATIONS()
