@@ -63,8 +63,11 @@ class CrawlRunRecorder:
         flags = health_flags(stats, self.stored_before)
         status = run_status(reason, stats)
         with store.open_db(self.db_path) as db:
-            if status == "finished" and getattr(spider, "seen_threads", None):
-                store.merge_state(db, spider.source.id, THREADS_STATE, spider.seen_threads)
+            if status == "finished":
+                if getattr(spider, "seen_threads", None):
+                    store.merge_state(db, spider.source.id, THREADS_STATE, spider.seen_threads)
+                for key, value in spider.state_to_save().items():
+                    store.set_state(db, spider.source.id, key, value)
             store.finish_run(db, self.run_id, status, _summary(stats), flags)
         if flags:
             spider.logger.warning("source %s: %s", spider.source.id, ", ".join(flags))

@@ -29,6 +29,7 @@ from twisted.python.failure import Failure
 import store
 from crawlers import engines as engines_module
 from crawlers.engines import engine, engines, load_engine
+from crawlers.forum_pages import post_url, thread_id
 from crawlers.items import Mention
 from crawlers.pipelines import clean_mention
 from crawlers.spiders.forum import ForumSpider
@@ -476,17 +477,17 @@ THREAD_URLS = [
 
 @pytest.mark.parametrize(("name", "url", "thread"), THREAD_URLS)
 def test_thread_ids_from_every_url_style(tmp_path, name, url, thread):
-    assert _spider(tmp_path, name).thread_id(url) == thread
+    assert thread_id(url, engine(name)) == thread
 
 
-def test_permalinks_with_a_title_slug_become_slug_free(tmp_path):
-    vb = _spider(tmp_path, "vbulletin")
-    assert vb.post_url(f"{BASE}/forum/showthread.php?501-Volna-spisyvaet&p=5002#post5002") == \
-        f"{BASE}/forum/showthread.php?p=5002#post5002"
-    xf = _spider(tmp_path, "xenforo")
-    assert xf.post_url(f"{BASE}/threads/renamed-title.101/post-1002") == f"{BASE}/posts/1002/"
-    smf = _spider(tmp_path, "smf")  # already stable: kept as the page links it
-    assert smf.post_url(f"{BASE}/index.php?topic=301.msg3002#msg3002") == \
+def test_permalinks_with_a_title_slug_become_slug_free():
+    vb, xf, smf = engine("vbulletin"), engine("xenforo"), engine("smf")
+    assert post_url(f"{BASE}/forum/showthread.php?501-Volna-spisyvaet&p=5002#post5002", vb,
+                    f"{BASE}/forum/") == f"{BASE}/forum/showthread.php?p=5002#post5002"
+    assert post_url(f"{BASE}/threads/renamed-title.101/post-1002", xf, f"{BASE}/") == \
+        f"{BASE}/posts/1002/"
+    # already stable: kept as the page links it
+    assert post_url(f"{BASE}/index.php?topic=301.msg3002#msg3002", smf, f"{BASE}/") == \
         f"{BASE}/index.php?topic=301.msg3002#msg3002"
 
 
@@ -502,7 +503,8 @@ def test_board_page_gives_its_topics_then_the_next_page(tmp_path, name):
     targets = [r.url.removeprefix(BASE) for r in requests]
     assert targets == [site.changed[0], site.unchanged[0], site.board_pages[1]]
     assert [r.cb_kwargs for r in requests[:2]] == [
-        {"thread": list(site.topics)[0]}, {"thread": list(site.topics)[1]}]
+        {"thread": list(site.topics)[0], "first": True},
+        {"thread": list(site.topics)[1], "first": True}]
     assert requests[0].callback == spider.parse_topic
     assert requests[2].callback == spider.parse_board
     # Each topic's signature: what its row shows of it.
@@ -522,7 +524,8 @@ def test_board_page_with_nothing_new_fetches_nothing_more(tmp_path, name):
     again._known_threads = dict(first.seen_threads)  # as the store keeps them between crawls
     _, requests = _split(again.parse_board(_page(name, site.board_pages[0])))
     assert requests == []  # no topic, and not the board's next page
-    assert _stats(again) == {"threads/unchanged": 2, "boards/stopped_unchanged": 1}
+    assert _stats(again) == {"threads/unchanged": 2, "boards/stopped_unchanged": 1,
+                             "strategy/board_selectors": 1}
     # The later layer's first page shows a new reply in one topic: only that one is fetched,
     # and the next page too, since this one was not all old.
     later = _spider(tmp_path, name)
@@ -537,13 +540,14 @@ def test_topic_pages_give_posts_with_authors_dates_quotes_and_edits(tmp_path, na
     spider = _spider(tmp_path, name)
     base = BASE
     spider.seen_threads["x"] = ["4", "a", "b"]  # as the board page left it
-    mentions, requests = _split(spider.parse_topic(_page(name, site.changed[0]), thread="x"))
+    mentions, requests = _split(spider.parse_topic(_page(name, site.changed[0]), thread="x",
+                                                   first=True))
     expected = [p for p in site.posts if p.url in {m.url.removeprefix(base) for m in mentions}]
     assert [_as_post(m, base) for m in mentions] == sorted(expected, key=lambda p: p.published)
     assert len(mentions) == 3
     assert {m.title for m in mentions} == {site.topics[list(site.topics)[0]]}
     assert {m.thread_id for m in mentions} == {list(site.topics)[0]}
-    assert {m.kind for m in mentions} == {"post"}
+    assert [m.kind for m in mentions] == ["post", "reply", "reply"]  # the topic's opener first
     edited = [m for m in mentions if m.metadata.get("edited")]
     assert len(edited) == 1 and edited[0].edited_at
     assert [r.url.removeprefix(BASE) for r in requests] == [site.changed[1]]
@@ -552,7 +556,9 @@ def test_topic_pages_give_posts_with_authors_dates_quotes_and_edits(tmp_path, na
     mentions, requests = _split(spider.parse_topic(_page(name, site.changed[1]), thread="x"))
     assert [_as_post(m, base).url for m in mentions] == [p.url for p in site.posts[-2:]]
     assert requests == []  # the last page: nothing further (Invision's next link is inactive)
-    assert _stats(spider) == {"pages/posts_expected": 2, "posts/parsed": 5}
+    assert {m.kind for m in mentions} == {"reply"}
+    assert _stats(spider) == {"pages/posts_expected": 2, "posts/parsed": 5,
+                              "strategy/selectors": 2}
     assert spider.seen_threads["x"] == ["4", "a", "b"]  # read whole: not forgotten
 
 
@@ -643,19 +649,22 @@ def test_posts_and_topics_outside_the_since_window_are_left_out(tmp_path):
     mentions, _ = _split(spider.parse_topic(_page("phpbb", site.changed[0])))
     assert mentions == []
     assert _stats(spider) == {"threads/too_old": 2, "boards/stopped_unchanged": 1,
-                              "pages/posts_expected": 1, "posts/parsed": 3, "posts/too_old": 3}
+                              "pages/posts_expected": 1, "posts/parsed": 3, "posts/too_old": 3,
+                              "strategy/board_selectors": 1, "strategy/selectors": 1}
 
 
 def test_a_topic_page_without_posts_is_counted_for_the_layout_check(tmp_path):
     target = "/threads/volna-5g-evening-speed.101/"
     page = _fixture_file(target, "first", "xenforo").read_bytes()
-    page = page.replace(b"message--post", b"message--comment")
+    for marker, hidden in ((b"message--post", b"message--comment"), (b'id="js-post-', b'id="x'),
+                           (b'data-content="post-', b'data-content="x'), (b'id="post-', b'id="x')):
+        page = page.replace(marker, hidden)  # no post block left, by selectors or by structure
     spider = _spider(tmp_path, "xenforo")
     spider.seen_threads["101"] = ["4", "x", "y"]
     mentions, requests = _split(spider.parse_topic(_page("xenforo", target, body=page),
                                                    thread="101"))
     assert mentions == []
-    assert _stats(spider) == {"pages/posts_expected": 1}
+    assert _stats(spider) == {"pages/posts_expected": 1, "strategy/selectors": 1}
     assert "101" not in spider.seen_threads
 
 

@@ -84,6 +84,15 @@ class SourceSpider(scrapy.Spider):
             self.count("threads/unchanged")
         return changed
 
+    def saved_state(self, key: str, default: object = None) -> object:
+        """A value this source's last finished crawl saved (see :meth:`state_to_save`)."""
+        return store.get_state(self.db, self.source.id, key, default) if self.db else default
+
+    def state_to_save(self) -> dict:
+        """Values to keep for the next crawl, saved only when this one finishes with every
+        post stored (a crawl that did not finish leaves the earlier values in place)."""
+        return {}
+
     def forget_thread(self, thread_key: str) -> None:
         """Do not save this thread's signature: a page of it failed, so look again next time."""
         self.seen_threads.pop(thread_key, None)

@@ -1,10 +1,14 @@
-"""HTML forums (phpBB, XenForo, vBulletin, SMF, Invision): board → topics → posts.
+"""HTML forums of any engine: board → topics → posts.
 
-Every engine is data (``crawlers/engines.yaml``); this spider has no per-engine code.
+Engines with selectors (``crawlers/engines.yaml``: phpBB, XenForo, vBulletin, SMF, Invision)
+are read by them when they fit the page; any page they do not fit, and any other engine
+(MyBB, FluxBB, Vanilla, uCoz, custom styles…), is read from its structure
+(``crawlers/structure.py``). The spider has no per-engine code.
 
 Source options:
 
-* ``engine`` — ``phpbb`` (default), ``xenforo``, ``vbulletin``, ``smf`` or ``invision``;
+* ``engine`` — an engine of ``crawlers/engines.yaml``; by default it is detected from the
+  first page (generator tag, class names, URL shapes);
 * ``boards`` — board URLs, relative to the source ``url`` (default: the ``url`` itself);
 * ``timezone`` — the IANA time zone the forum shows its dates in (default ``UTC``); used for
   dates printed without an offset (``12.03.2024, 14:05``, ``вчера в 14:05``);
@@ -17,13 +21,18 @@ signature goes through :meth:`thread_changed`, and only topics that changed are 
 their pages, so edits on earlier pages are caught too). Boards list topics by last activity,
 so once a whole board page holds nothing new the board's later pages are not fetched. A topic
 whose page failed (HTTP error, truncated page, a post that could not be read) is forgotten, so
-the next crawl looks at it again.
+the next crawl looks at it again. A block that only looks like a post (a navigation bar)
+is left out and counted without making its topic incomplete.
+
+Page budget: ``max_pages`` caps the requests of one crawl. Pages left over (later pages of a
+topic, later board pages, topics not yet opened) are kept in the crawl state and fetched
+first by the next crawl, so deep topics complete over successive crawls. The first message
+of a topic is kind ``post``, the others ``reply``.
 """
 
 from __future__ import annotations
 
 import codecs
-import copy
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -31,18 +40,21 @@ from functools import cached_property
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from parsel import Selector
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.response import get_base_url
 
-from crawlers.dates import BadDate, pick_date, timezone
-from crawlers.engines import Engine, Selectors, engine
+from crawlers.dates import timezone
+from crawlers.detect import detect_engine
+from crawlers.engines import Engine, engines
+from crawlers.forum_pages import PageContext, read_board, read_topic, thread_id
 from crawlers.items import Mention
 from crawlers.spiders.base import SourceSpider
 from crawlers.text import close_runaway_comments
 
 TRUTHY = {"1", "true", "yes", "on"}
 PAGE_END = re.compile(rb"</html\s*>", re.IGNORECASE)
+LEFTOVER_STATE = "leftover_pages"
 
 
 class ForumSpider(SourceSpider):
@@ -53,9 +65,21 @@ class ForumSpider(SourceSpider):
 
     # -- configuration (from the source's options) -------------------------------------------
 
-    @cached_property
-    def engine(self) -> Engine:
-        return engine(self.source.options.get("engine") or "phpbb")
+    def configure(self) -> None:
+        name = self.source.options.get("engine")
+        if name and name not in engines():
+            raise ValueError(f"unknown forum engine {name!r} in source {self.source.id!r}; "
+                             f"known: {', '.join(sorted(engines()))} (or leave it out to "
+                             "detect it)")
+        _ = self.tz, self.day_first, self.forced_encoding  # fail early on bad options
+        self.scheduled = 0
+        self.leftover: list[dict] = []
+        self.detected: str | None = name or None
+
+    @property
+    def engine(self) -> Engine | None:
+        """The selectors to try first: the configured engine's, else the detected one's."""
+        return engines().get(self.detected) if self.detected else None
 
     @cached_property
     def tz(self):
@@ -81,74 +105,81 @@ class ForumSpider(SourceSpider):
         return set()
 
     async def start(self):
-        _ = self.engine, self.tz, self.day_first, self.forced_encoding  # fail early on bad options
+        saved = self.saved_state(LEFTOVER_STATE, [])
+        if saved:
+            self.count("pages/carried_over", len(saved))
+        for page in saved:
+            if page.get("kind") == "topic":
+                self.topics_seen.add(page["thread"])
+                request = self.fetch(page["url"], "topic", thread=page["thread"],
+                                     first=page.get("first", False))
+            else:
+                request = self.fetch(page["url"], "board")
+            if request is not None:
+                yield request
         boards = self.source.options.get("boards") or [self.source.url]
-        if isinstance(boards, str):
-            boards = [boards]
-        for board in boards:
-            yield scrapy.Request(urljoin(self.source.url, board), callback=self.parse_board,
-                                 errback=self.board_failed)
+        for board in [boards] if isinstance(boards, str) else boards:
+            request = self.fetch(urljoin(self.source.url, board), "board")
+            if request is not None:
+                yield request
+
+    # -- the page budget ----------------------------------------------------------------------
+
+    def fetch(self, url: str, kind: str, **cb_kwargs) -> scrapy.Request | None:
+        """A request for a board or topic page while the budget lasts; past it, the page is
+        kept for the next crawl and ``None`` returned."""
+        if self.scheduled >= self.max_pages:
+            self.leftover.append({"url": url, "kind": kind, **cb_kwargs})
+            self.count("pages/left_over")
+            return None
+        self.scheduled += 1
+        if kind == "topic":
+            return scrapy.Request(url, callback=self.parse_topic, errback=self.topic_failed,
+                                  cb_kwargs=cb_kwargs)
+        return scrapy.Request(url, callback=self.parse_board, errback=self.board_failed)
+
+    def state_to_save(self) -> dict:
+        """Saved when the crawl finishes: the pages it had no budget for."""
+        return {LEFTOVER_STATE: self.leftover}
 
     # -- board pages -------------------------------------------------------------------------
 
     def parse_board(self, response: Response):
         """A board page: each changed topic, then the next page unless nothing here changed."""
         response = self.decoded(response)
-        e = self.engine
-        rows = _elements(response, e.topic_row)
-        if not rows:
+        reading = read_board(response.selector, self.context(response), self.engine)
+        if not reading.topics:
             self.count("pages/no_topics")
             return
-        now = served_at(response)
+        self.count(f"strategy/board_{reading.strategy}")
         active = 0
-        for row in rows:
-            link = _first(row, e.topic_link)
-            if not link:
-                self.count("topics/no_link")
-                continue
-            url = response.urljoin(link)
-            key = self.thread_key(url)
+        for topic in reading.topics:
+            key = self.thread_key(topic.url)
             if key in self.topics_seen:
                 continue
             self.topics_seen.add(key)
-            signature, last_post = self.row_signature(row, now)
-            if last_post and self.too_old(last_post):
+            if topic.last_post and self.too_old(topic.last_post):
                 self.count("threads/too_old")
                 continue
-            if signature is None:
+            if topic.signature is None:
                 self.count("threads/no_signature")  # nothing to compare: always look
-            elif not self.thread_changed(key, signature):
+            elif not self.thread_changed(key, topic.signature):
                 continue
             active += 1
-            if not self.page_budget_left():
-                self.forget_thread(key)
-                self.count("threads/over_budget")
-                continue
-            yield scrapy.Request(url, callback=self.parse_topic, errback=self.topic_failed,
-                                 cb_kwargs={"thread": key})
+            request = self.fetch(topic.url, "topic", thread=key, first=True)
+            if request is not None:
+                yield request
         if not active:
             self.count("boards/stopped_unchanged")  # later pages list older topics
             return
-        next_page = _first(response, e.board_next)
-        if next_page and self.page_budget_left():
-            yield response.follow(next_page, callback=self.parse_board, errback=self.board_failed)
-
-    def row_signature(self, row, now: datetime) -> tuple[list | None, str | None]:
-        """What a board row shows of a topic (reply count, last post time and link) and the
-        last post time in UTC when it could be read; ``None`` when the row shows nothing."""
-        e = self.engine
-        shown = _candidates(row, e.topic_last_date)
-        try:
-            last_post = pick_date(shown, now=now, tz=self.tz, day_first=self.day_first)
-        except BadDate:
-            last_post = None
-        parts = [_first(row, e.topic_replies), last_post or next(iter(shown), None),
-                 _first(row, e.topic_last_link)]
-        return (parts if any(parts) else None), last_post
+        if reading.next_url:
+            request = self.fetch(reading.next_url, "board")
+            if request is not None:
+                yield request
 
     # -- topic pages -------------------------------------------------------------------------
 
-    def parse_topic(self, response: Response, thread: str | None = None):
+    def parse_topic(self, response: Response, thread: str | None = None, first: bool = False):
         """A topic page: every post, then the topic's next page."""
         response = self.decoded(response)
         key = thread or self.thread_key(response.url)
@@ -157,129 +188,60 @@ class ForumSpider(SourceSpider):
             self.forget_thread(key)
             return
         self.count("pages/posts_expected")
-        e = self.engine
-        now = served_at(response)
-        title = _first(response, e.topic_title)
-        thread_id = self.thread_id(response.url) or key
-        complete = True
-        posts = _elements(response, e.post)
-        for post in posts:
-            mention = self.parse_post(response, post, title=title, thread_id=thread_id, now=now)
-            if mention is None:
+        reading = read_topic(response.selector, self.context(response), self.engine)
+        self.count(f"strategy/{reading.strategy}")
+        if reading.not_posts:
+            self.count("pages/not_post_blocks", reading.not_posts)
+        complete = bool(reading.posts)
+        for number, post in enumerate(reading.posts):
+            if post.problem:
+                self.skip(post.problem, post.url or response.url, post.detail)
                 complete = False
                 continue
             self.count("posts/parsed")
-            if self.too_old(mention.published_at):
+            if self.too_old(post.published_at):
                 self.count("posts/too_old")
                 continue
-            yield mention
-        next_page = _first(response, e.topic_next)
-        if next_page and self.page_budget_left():
-            yield response.follow(next_page, callback=self.parse_topic, errback=self.topic_failed,
-                                  cb_kwargs={"thread": key})
-        elif next_page:
-            complete = False
-        if not posts or not complete:
+            yield Mention(
+                source=self.source.id, url=post.url,
+                kind="post" if first and number == 0 else "reply",
+                body_html=post.body_html, quotes=post.quotes, title=reading.title,
+                thread_id=thread_id(response.url, self.engine) or key,
+                author_handle=post.author, author_url=post.author_url,
+                published_at=post.published_at, edited_at=post.edited_at,
+                metadata={"edited": post.edited} if post.edited else {})
+        if reading.next_url:
+            request = self.fetch(reading.next_url, "topic", thread=key)
+            if request is not None:
+                yield request
+        if not complete:
             self.forget_thread(key)  # look at the whole topic again next time
-
-    def parse_post(self, response: Response, post, *, title=None, thread_id=None,
-                   now: datetime | None = None) -> Mention | None:
-        """One post container → a ``Mention``; a post without permalink, date or body is
-        skipped and counted."""
-        e = self.engine
-        permalink = _first(post, e.permalink)
-        if not permalink:
-            self.skip("no_permalink", response.url)
-            return None
-        url = self.post_url(response.urljoin(permalink))
-        moment = now or served_at(response)
-        try:
-            published = pick_date(_candidates(post, e.date), now=moment, tz=self.tz,
-                                  day_first=self.day_first)
-        except BadDate as error:
-            self.skip("bad_date", url, error)
-            return None
-        bodies = _elements(post, e.body)
-        if not bodies:
-            self.skip("no_body", url)
-            return None
-        body = bodies[0]
-        edited = _first(post, e.edited)
-        edited_at = None
-        if edited and e.edited_date:
-            try:
-                edited_at = pick_date(_candidates(post, e.edited_date), now=moment, tz=self.tz,
-                                      day_first=self.day_first)
-            except BadDate:
-                edited_at = None
-        for element in _all_elements(body, e.body_drop):
-            element.drop()
-        quotes = [self.parse_quote(quote) for quote in _outermost(_elements(body, e.quote))]
-        author_url = _first(post, e.author_url)
-        metadata = {"edited": edited} if edited else {}
-        return Mention(
-            source=self.source.id,
-            url=url,
-            kind="post",
-            body_html=body.get() or "",
-            quotes=quotes,
-            title=title,
-            thread_id=thread_id,
-            author_handle=_first(post, e.author),
-            author_url=response.urljoin(author_url) if author_url else None,
-            published_at=published,
-            edited_at=edited_at,
-            metadata=metadata,
-        )
-
-    def parse_quote(self, quote) -> dict:
-        """A quote block → ``{"author", "html"}``, removed from the post's own words. Quotes
-        nested in it stay part of its text; their citations are dropped."""
-        e = self.engine
-        own = Selector(root=copy.deepcopy(quote.root))
-        for nested in _elements(own, e.quote):
-            if nested.root is not own.root:
-                nested.drop()
-        cited = _first(own, e.quote_author) or ""
-        match = re.search(e.quote_author_pattern, cited, flags=re.IGNORECASE)
-        author = match.group(1).strip() if match and match.group(1) else None
-        for element in _all_elements(quote, e.quote_drop):
-            element.drop()
-        html = quote.get()
-        quote.drop()
-        return {"author": author, "html": html}
 
     # -- URLs, failures, encodings -----------------------------------------------------------
 
-    def thread_id(self, url: str) -> str | None:
-        """The topic id in a topic URL (any of its pages), by the engine's pattern."""
-        match = re.search(self.engine.thread_id_pattern, url)
-        return next((group for group in match.groups() if group), None) if match else None
+    def context(self, response: Response) -> PageContext:
+        return PageContext(response.url, served_at(response), self.tz, self.day_first,
+                           self.source.url, get_base_url(response))
 
     def thread_key(self, url: str) -> str:
         """The key a topic's signature is kept under: its id, else its URL path."""
         parts = urlsplit(url)
-        return self.thread_id(url) or f"{parts.path}?{parts.query}"
-
-    def post_url(self, permalink: str) -> str:
-        """The engine's slug-free permalink for a post, where it has one."""
-        e = self.engine
-        if e.post_url and e.post_id_pattern:
-            match = re.search(e.post_id_pattern, permalink)
-            if match:
-                return urljoin(self.source.url, e.post_url.format(id=match.group(1)))
-        return permalink
+        return thread_id(url, self.engine) or f"{parts.path}?{parts.query}"
 
     def decoded(self, response: Response) -> Response:
         """The response in the forced encoding, when the source sets one, with every comment
         opener that is never closed (a literal ``<!--`` typed into a post) written as text, so
-        it cannot hide the posts after it."""
+        it cannot hide the posts after it. The first page read tells the engine, when the
+        source does not name it."""
         if self.forced_encoding:
             response = response.replace(encoding=self.forced_encoding)
         text = close_runaway_comments(response.text)
         if text != response.text:
             self.count("pages/runaway_comments")
             response = response.replace(body=text.encode("utf-8"), encoding="utf-8")
+        if self.detected is None:
+            self.detected = detect_engine(response.text, response.url) or ""
+            self.count(f"engine/{self.detected or 'unknown'}")
         return response
 
     def topic_failed(self, failure):
@@ -295,63 +257,6 @@ class ForumSpider(SourceSpider):
             self.skip("http_error", response.url, response.status)
         else:
             self.skip("fetch_failed", failure.request.url, failure.getErrorMessage())
-
-
-# ---------------------------------------------------------------------------------------------
-# Selector helpers: every engine field is a tuple of alternatives (see crawlers/engines.py).
-
-def _query(selection, query: str):
-    if query.startswith("xpath:"):
-        return selection.xpath(query.removeprefix("xpath:").strip())
-    return selection.css(query)
-
-
-def _elements(selection, queries: Selectors):
-    """The elements of the first alternative that matches any."""
-    for query in queries:
-        found = _query(selection, query)
-        if found:
-            return found
-    return []
-
-
-def _all_elements(selection, queries: Selectors) -> list:
-    """The elements of every alternative."""
-    return [element for query in queries for element in _query(selection, query)]
-
-
-def _value(node) -> str:
-    """An attribute or text node's value, or an element's visible text; spaces collapsed."""
-    text = node.root if isinstance(node.root, str) else "".join(node.css("::text").getall())
-    return " ".join(text.split())
-
-
-def _first(selection, queries: Selectors) -> str | None:
-    """The first non-blank value, trying the alternatives in order."""
-    for query in queries:
-        for node in _query(selection, query):
-            value = _value(node)
-            if value:
-                return value
-    return None
-
-
-def _candidates(selection, queries: Selectors) -> list[str]:
-    """The first non-blank value of each alternative, in order (e.g. a ``datetime``
-    attribute, then the visible text)."""
-    found = []
-    for query in queries:
-        value = _first(selection, (query,))
-        if value:
-            found.append(value)
-    return found
-
-
-def _outermost(quotes):
-    """The quotes not nested in another quote of the same post (those are part of it)."""
-    elements = {quote.root for quote in quotes}
-    return [quote for quote in quotes
-            if not any(ancestor in elements for ancestor in quote.root.iterancestors())]
 
 
 def served_at(response: Response) -> datetime:
