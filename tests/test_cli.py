@@ -263,3 +263,16 @@ def test_the_installed_command_refuses_a_missing_store(tmp_path):
     line = _one_error_line(_otklik("search", "волна", "--db", str(db_path)))
     assert line == f"error: no store at {db_path} (run 'otklik crawl' first, or pass --db)"
     assert not db_path.parent.exists()
+
+
+def test_app_exits_with_the_dashboards_exit_code(otklik, tmp_path, monkeypatch):
+    db_path = tmp_path / "cli.db"
+    store.open_db(db_path).close()
+    started = []
+    monkeypatch.setattr(cli.subprocess, "call",
+                        lambda command, env: started.append((command, env)) or 3)
+    result = otklik("app", "--db", str(db_path), "--port", "8599")
+    assert result.returncode == 3
+    assert "--server.port" in started[0][0] and "8599" in started[0][0]
+    assert started[0][1]["OTKLIK_DB"] == str(db_path.resolve())
+    assert result.stdout == "" and "http://127.0.0.1:8599" in result.stderr
