@@ -1,11 +1,18 @@
-"""``otklik``: one command line for everything. Each command calls the matching Python API."""
+"""``otklik``: one command line for everything. Each command calls the matching Python API.
+
+Results (search hits, stats, what each source's crawl stored, webhook dry-run messages) go
+to stdout; progress, status lines, summaries and errors to stderr, an error as one line with a
+non-zero exit code.
+"""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +35,9 @@ SourcesOption = Annotated[Path, typer.Option("--sources", help="Sources file (YA
 WaitOption = Annotated[float, typer.Option(
     "--wait", min=0, help="Seconds to wait while another tag or analyze run holds the store.")]
 EXIT_BUSY = 75  # EX_TEMPFAIL: nothing is wrong, but the work was not done; try again later
+PortOption = Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")]
+MAX_SEARCH_RESULTS = 1000
+MAX_BATCH_SIZE = 4096
 
 app = typer.Typer(
     help="Otklik: social listening and community feedback mining for CX teams.",
@@ -35,11 +45,28 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
+console = Console(stderr=True)  # progress, status lines, summaries
+results = Console(soft_wrap=True)  # search hits, stats, crawl counts
 
 
 class CommandError(Exception):
     """A user-facing failure, printed as one line."""
+
+
+class Export(StrEnum):
+    """What ``otklik export`` writes (the keys of ``insights.exports.EXPORTS``)."""
+
+    mentions = "mentions"
+    advocates = "advocates"
+    at_risk = "at-risk"
+    questions = "questions"
+
+
+class WebhookFormat(StrEnum):
+    """Webhook message formats (``insights.webhook.KINDS``)."""
+
+    slack = "slack"
+    telegram = "telegram"
 
 
 @app.command()
@@ -74,7 +101,7 @@ def crawl(
 @app.command()
 def tag(
     db: DbOption = store.DEFAULT_DB_PATH,
-    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    batch_size: Annotated[int, typer.Option(min=1, max=MAX_BATCH_SIZE)] = 64,
     catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
     wait: WaitOption = 3600,
 ) -> None:
@@ -83,6 +110,7 @@ def tag(
     One tag or analyze run at a time per store: a second one waits (--wait) for it."""
     from nlp.tagger import Tagger, count_pending, tag_pending
 
+    _require_store(db)
     tagger = Tagger.default(catalogue)
     with _one_at_a_time(db, "otklik tag", wait), store.open_db(db) as database:
         pending = count_pending(database, tagger)
@@ -104,8 +132,8 @@ def analyze(
     webhook: Annotated[str | None, typer.Option(
         envvar="OTKLIK_WEBHOOK_URL", show_envvar=True,
         help="Post new, grown and ended alerts to this webhook URL.")] = None,
-    webhook_format: Annotated[str, typer.Option(
-        help="Webhook message format: slack or telegram.")] = "slack",
+    webhook_format: Annotated[WebhookFormat, typer.Option(
+        help="Webhook message format.")] = WebhookFormat.slack,
     telegram_chat: Annotated[str | None, typer.Option(
         envvar="OTKLIK_TELEGRAM_CHAT", show_envvar=True,
         help="Telegram chat or channel id (with --webhook-format telegram).")] = None,
@@ -130,14 +158,16 @@ def analyze(
     target = None
     if webhook or dry_run_webhook:
         try:
-            target = WebhookTarget(webhook, webhook_format, telegram_chat, dry_run_webhook)
+            target = WebhookTarget(webhook, webhook_format.value, telegram_chat, dry_run_webhook)
         except WebhookError as error:
             raise CommandError(str(error)) from None
+    _require_store(db)
     with _one_at_a_time(db, "otklik analyze", wait), store.open_db(db) as database:
         with console.status("analysing") as status:
             counts = run_analysis(database, loaded, now, lambda step: status.update(step),
                                   webhook=target)
-        console.print(f"{counts['mentions']} tagged mentions: {counts['alerts_new']} new "
+        console.print(f"{counts['brand_mentions']} of {counts['mentions']} stored mentions "
+                      f"name a brand: {counts['alerts_new']} new "
                       f"alerts, {counts['alerts_updated']} updated; "
                       f"{counts['advocates']} advocates scored, "
                       f"{counts['clusters']} complaint clusters")
@@ -158,11 +188,12 @@ def analyze(
 @app.command("app")
 def run_app(
     db: DbOption = store.DEFAULT_DB_PATH,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    port: PortOption = 8501,
     catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
 ) -> None:
-    """Start the dashboard on 127.0.0.1."""
+    """Start the dashboard on 127.0.0.1; exits with the dashboard's exit code."""
     load_catalogue(catalogue)  # a broken catalogue stops here, with its error
+    _require_store(db)
     env = {**os.environ, "OTKLIK_DB": str(Path(db).resolve()),
            "OTKLIK_CATALOGUE": str(Path(catalogue).resolve())}
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
@@ -175,8 +206,10 @@ def run_app(
 @app.command()
 def demo(
     db: DbOption = Path("data/demo.db"),
-    port: Annotated[int, typer.Option(help="Port of the local demo site.")] = 8765,
-    app_port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
+    port: Annotated[int, typer.Option(min=1, max=65535,
+                                      help="Port of the local demo site.")] = 8765,
+    app_port: Annotated[int, typer.Option(min=1, max=65535,
+                                          help="Port of the dashboard.")] = 8501,
     serve_app: Annotated[bool, typer.Option("--app/--no-app",
                                             help="Start the dashboard at the end.")] = True,
 ) -> None:
@@ -214,7 +247,7 @@ def demo(
 
 @app.command()
 def export(
-    what: Annotated[str, typer.Argument(help="mentions, advocates, at-risk or questions.")],
+    what: Annotated[Export, typer.Argument(help="What to export.")],
     out: Annotated[Path, typer.Argument(help="Output file: .csv or .xlsx.")],
     db: DbOption = store.DEFAULT_DB_PATH,
     catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
@@ -225,11 +258,11 @@ def export(
     from insights.export import write_rows
     from insights.exports import EXPORTS, export_rows
 
-    if what not in EXPORTS:
-        raise CommandError(f"cannot export {what!r}; choose {', '.join(EXPORTS)}")
+    _require_store(db)
     with store.open_db(db) as database:
-        rows = export_rows(what, database, load_catalogue(catalogue), _as_of(as_of), source)
-    write_rows(rows, out, EXPORTS[what])
+        rows = export_rows(what.value, database, load_catalogue(catalogue), _as_of(as_of),
+                           source)
+    write_rows(rows, out, EXPORTS[what.value])
     console.print(f"wrote {len(rows)} rows to {out}")
 
 
@@ -239,6 +272,7 @@ def stats(db: DbOption = store.DEFAULT_DB_PATH) -> None:
     from insights.agreement import correction_agreement, rating_agreement
     from insights.queries import counts_by, overview
 
+    _require_store(db)
     with store.open_db(db) as database:
         stars, humans = rating_agreement(database), correction_agreement(database)
         totals = overview(database)
@@ -246,14 +280,14 @@ def stats(db: DbOption = store.DEFAULT_DB_PATH) -> None:
         by_kind = counts_by(database, "kind")
         by_language = counts_by(database, "language")
         runs = store.last_runs(database)
-    console.print(
+    results.print(
         f"{totals['mentions']} mentions by {totals['authors']} authors in "
         f"{totals['threads']} threads from {totals['sources']} sources; "
         f"{totals['edited']} edited; published {totals['first_published'] or '-'} .. "
         f"{totals['last_published'] or '-'}"
     )
     for title, rows in (("source", by_source), ("kind", by_kind), ("language", by_language)):
-        console.print(f"by {title}: " + (", ".join(f"{k} {n}" for k, n in rows) or "-"))
+        results.print(f"by {title}: " + (", ".join(f"{k} {n}" for k, n in rows) or "-"))
     table = Table("source", "last crawl", "status", "new", "edited", "skipped", "suppressed",
                   "flags", title="Crawls")
     for run in runs:
@@ -263,11 +297,11 @@ def stats(db: DbOption = store.DEFAULT_DB_PATH) -> None:
                       str(counts["stored/inserted"]), str(counts["stored/updated"]),
                       str(skipped), str(counts["stored/suppressed"]),
                       ", ".join(run["flags"]) or "ok")
-    console.print(table)
+    results.print(table)
     for title, result in (("star ratings", stars), ("human corrections", humans)):
         if result["n"]:
             confusion = ", ".join(f"{k} {v}" for k, v in result["confusion"].items())
-            console.print(f"sentiment agrees with {title}: {result['agreement']:.1%} of "
+            results.print(f"sentiment agrees with {title}: {result['agreement']:.1%} of "
                           f"{result['n']} ({confusion})", highlight=False)
 
 
@@ -281,6 +315,7 @@ def erase_author(
     crawls; only the erasure with its counts and a keyed hash of the handle are kept."""
     from insights import daily
 
+    _require_store(db)
     with store.open_db(db) as database:
         counts = store.erase_author(database, source, handle)
         days = daily.refresh(database)
@@ -298,18 +333,19 @@ def search(
     query: Annotated[str, typer.Argument(help='Words to find; "quotes" keep a phrase.')],
     db: DbOption = store.DEFAULT_DB_PATH,
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
-    limit: Annotated[int, typer.Option(min=1)] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_SEARCH_RESULTS)] = 20,
 ) -> None:
     """Full-text search over mentions (Cyrillic and Latin, inflected forms by stem)."""
+    _require_store(db)
     with store.open_db(db) as database:
-        results = store.search_mentions(database, query, source=source, limit=limit)
-    if not results:
+        found = store.search_mentions(database, query, source=source, limit=limit)
+    if not found:
         console.print("no mentions found")
-    for result in results:
-        console.print(f"[bold]{result['published_at'] or '-'}[/] {result['source']} "
+    for result in found:
+        results.print(f"[bold]{result['published_at'] or '-'}[/] {result['source']} "
                       f"{result['author'] or '?'}: {result['snippet']}", markup=True,
                       highlight=False)
-        console.print(f"  {result['url']}", highlight=False)
+        results.print(f"  {result['url']}", highlight=False)
 
 
 @app.command()
@@ -347,9 +383,8 @@ def _print_summary(summary: dict) -> None:
     table = Table("customer", "source", "touchpoints", "churn", "answered", "status",
                   title="Customers at risk")
     for entry in summary["at_risk"][:15]:
-        churn = f"→ {entry['churn_target']}" if entry["churn"] else ""
         table.add_row(entry.get("handle", "?"), entry.get("source", ""),
-                      ", ".join(entry["touchpoints"]), churn,
+                      ", ".join(entry["touchpoints"]), churn_cell(entry),
                       "yes" if entry["answered"] else "no", entry["status"])
     console.print(table)
     asked = summary["questions"]
@@ -381,6 +416,28 @@ def crawl_exit_code(results: dict[str, dict]) -> int:
     return EXIT_BUSY if BUSY in reasons else 0
 
 
+def churn_cell(entry: dict) -> str:
+    """The at-risk table's churn column: ``→ brand`` where the customer is leaving for a
+    known brand, ``→ ?`` where it is not known which, empty if no churn was said."""
+    if not entry["churn"]:
+        return ""
+    return f"→ {entry['churn_target'] or '?'}"
+
+
+def _require_store(db: Path) -> None:
+    """Refuse, in one line, a ``--db`` that is not an existing store: commands that read the
+    store neither create it nor its folder (only ``crawl`` does)."""
+    path = Path(db)
+    if path.is_dir():
+        raise CommandError(f"{path} is a folder, not a store file (pass --db FILE)")
+    if not path.is_file():
+        raise CommandError(f"no store at {path} (run 'otklik crawl' first, or pass --db)")
+    try:
+        store.open_db(path).close()
+    except sqlite3.DatabaseError as error:
+        raise CommandError(f"cannot read the store {path}: {error}") from None
+
+
 def _as_of(text: str | None):
     from datetime import UTC, datetime
 
@@ -398,12 +455,13 @@ def _progress() -> Progress:
                     console=console, transient=False)
 
 
-def _print_crawl_results(results: dict[str, dict]) -> None:
-    for source_id, crawl_stats in results.items():
+def _print_crawl_results(crawled: dict[str, dict]) -> None:
+    """One line per source of what the crawl stored (stdout: the crawl's result)."""
+    for source_id, crawl_stats in crawled.items():
         counts = {k.removeprefix("otklik/"): v for k, v in crawl_stats.items()
                   if k.startswith("otklik/")}
         if "busy" in counts:
-            console.print(f"{source_id}: not crawled: {counts['busy']} is crawling it",
+            results.print(f"{source_id}: not crawled: {counts['busy']} is crawling it",
                           highlight=False)
             continue
         if counts.get("store/failed"):
@@ -411,7 +469,7 @@ def _print_crawl_results(results: dict[str, dict]) -> None:
                           "(the database refused every try); the next crawl fetches them again",
                           style="bold red", highlight=False)
         suppressed = counts.get("stored/suppressed", 0)  # posts of erased authors
-        console.print(
+        results.print(
             f"{source_id}: {counts.get('stored/inserted', 0)} new, "
             f"{counts.get('stored/updated', 0)} edited, "
             f"{counts.get('stored/unchanged', 0)} unchanged, "
@@ -421,28 +479,32 @@ def _print_crawl_results(results: dict[str, dict]) -> None:
         )
 
 
+# failures of input, files or the store, each shown as one line; click reports usage errors
+USER_ERRORS = (ConfigError, store.StoreError, CommandError, CrawlFailed, ValueError,
+               sqlite3.DatabaseError, OSError)
+
+
+def error_line(error: BaseException) -> str:
+    """One line saying what went wrong: a file error names the file and the reason."""
+    if isinstance(error, OSError) and error.strerror:
+        text = f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    else:
+        text = str(error) or type(error).__name__
+    return "error: " + " ".join(text.split())
+
+
 def main() -> None:
-    """Entry point: run the CLI, turning known errors into one-line messages."""
+    """Entry point: run the CLI; a known failure is one line on stderr and exit code 1,
+    a usage error click's usage message and exit code 2."""
     try:
-        code = app(standalone_mode=False)  # a typer.Exit inside comes back as its code
+        app()
     except LockBusy as busy:
         print(f"error: {describe_holder(busy.holder)} is using the store; try again when it "
               "ends, or pass a longer --wait", file=sys.stderr)
         raise SystemExit(EXIT_BUSY) from None
-    except (ConfigError, store.StoreError, CommandError, ValueError, CrawlFailed) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except USER_ERRORS as error:
+        print(error_line(error), file=sys.stderr)
         raise SystemExit(1) from None
-    except typer.Exit as done:
-        raise SystemExit(done.exit_code) from None
-    except Exception as error:  # click's usage errors
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            raise SystemExit(error.exit_code) from None
-        raise
-    if isinstance(code, int) and code:
-        raise SystemExit(code)
 
 
 if __name__ == "__main__":

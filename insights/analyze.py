@@ -15,6 +15,7 @@ from insights.complaints import complaint_clusters
 from insights.mention_facts import brand_mentions
 from insights.report import advocates as ranked_advocates
 from insights.webhook import WebhookTarget, deliver_alerts
+from store import count_mentions
 from store.insights import replace_advocate_scores, replace_clusters, upsert_alert
 
 
@@ -52,7 +53,8 @@ def analyze(db: Database, catalogue: Catalogue, now: datetime | None = None,
         advocates += replace_advocate_scores(db, brand, ranked)
     report("clustering complaints")
     clusters = replace_clusters(db, complaint_clusters(db, now, pipeline))
-    counts = {"mentions": len({m.mention_id for m in mentions}), "alerts_new": created,
+    counts = {"mentions": count_mentions(db), "alerts_new": created,
+              "brand_mentions": len({m.mention_id for m in mentions}),
               "alerts_updated": updated, "advocates": advocates, "clusters": clusters}
     if webhook is not None:
         report("posting alerts to the webhook")

@@ -464,7 +464,7 @@ def test_otklik_analyze_stores_clusters_and_the_roll_ups(tmp_path):
                              "--as-of", "2026-11-21T00:00:00+00:00"], capture_output=True,
                             text=True, timeout=600, cwd=root)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "daily figures of" in result.stdout
+    assert "daily figures of" in result.stderr
     with store.open_db(path) as db:
         assert stale_days(db) == []
         assert queries.complaint_clusters(db), "the clusters of the run are stored"
