@@ -165,4 +165,4 @@ def test_analyze_waits_for_a_tag_run_and_gives_up_loudly(db_path):
     assert line.startswith("waiting up to 120 s for otklik tag"), line
     out, err = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, out + err
-    assert "tagged mentions" in out + err
+    assert "stored mentions name a brand" in out + err
