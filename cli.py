@@ -355,12 +355,14 @@ def _print_crawl_results(results: dict[str, dict]) -> None:
     for source_id, crawl_stats in results.items():
         counts = {k.removeprefix("otklik/"): v for k, v in crawl_stats.items()
                   if k.startswith("otklik/")}
+        refused = counts.get("stored/refused", 0)  # garbling edits, changed authors
         console.print(
             f"{source_id}: {counts.get('stored/inserted', 0)} new, "
             f"{counts.get('stored/updated', 0)} edited, "
             f"{counts.get('stored/unchanged', 0)} unchanged, "
             f"{sum(v for k, v in counts.items() if k.startswith('skipped/'))} skipped, "
-            f"finished: {crawl_stats.get('finish_reason', '?')}"
+            + (f"{refused} refused, " if refused else "")
+            + f"finished: {crawl_stats.get('finish_reason', '?')}"
         )
 
 

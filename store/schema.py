@@ -404,6 +404,18 @@ def m011_customer_rollups(db: Database) -> None:
     _run(db, "INSERT OR IGNORE INTO rollup_stale_days (day) SELECT DISTINCT day FROM author_days")
 
 
+@MIGRATIONS()
+def m013_implausible_dates(db: Database) -> None:
+    """Publication dates more than a day after the migration runs, or before 1990, were
+    misread: they become unknown (NULL), as the crawler now stores them, so one such post
+    no longer sets the latest day of the store. Triggers mark the days they leave stale."""
+    db.execute(
+        """UPDATE mentions SET published_at = NULL
+           WHERE julianday(published_at) > julianday('now', '+1 day')
+              OR julianday(published_at) < julianday('1990-01-01')"""
+    )
+
+
 # Trigger bodies carry no ON CONFLICT clause: the conflict policy of the statement firing
 # the trigger (an upsert of a tag, an INSERT OR REPLACE) would override it.
 _MARK = """INSERT INTO rollup_stale_days (day) SELECT changed.day FROM (SELECT {} AS day) changed

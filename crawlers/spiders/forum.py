@@ -36,6 +36,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers.dates import BadDate, pick_date, timezone
+from crawlers.encoding import BadEncoding
 from crawlers.engines import Engine, Selectors, engine
 from crawlers.items import Mention
 from crawlers.spiders.base import SourceSpider
@@ -287,7 +288,8 @@ class ForumSpider(SourceSpider):
             response = failure.value.response
             self.skip("http_error", response.url, response.status)
         else:
-            self.skip("fetch_failed", failure.request.url, failure.getErrorMessage())
+            reason = "bad_encoding" if failure.check(BadEncoding) else "fetch_failed"
+            self.skip(reason, failure.request.url, failure.getErrorMessage())
 
 
 # ---------------------------------------------------------------------------------------------
