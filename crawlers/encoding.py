@@ -74,12 +74,18 @@ def choose_encoding(body: bytes, header: str | None = None,
     for name in declared:
         if _fits(body, name):
             return EncodingChoice(name, name != stated, f"declared {name}")
-    guess = _sniff(body)
-    if guess and _decodes(body, guess) and not (_single_byte(guess) and _mostly_utf8(body)):
+    guesses = _sniff(body)
+    readable = [name for name in guesses
+                if _decodes(body, name) and not (_single_byte(name) and _mostly_utf8(body))]
+    if readable:
+        # the sniffer's order, but a reading without mojibake first (windows-1250 and -1251
+        # both decode Cyrillic bytes; only one gives words)
+        guess = next((name for name in readable if not garble_marks(body.decode(name))),
+                     readable[0])
         detail = f"declared {', '.join(declared)}, read as {guess}" if declared else guess
         # sniffing an undeclared page is what any reader does: no repair
         return EncodingChoice(guess, stated is not None and guess != stated, detail)
-    tried = ", ".join([*declared, *([guess] if guess else [])]) or "nothing declared"
+    tried = ", ".join(dict.fromkeys([*declared, *guesses])) or "nothing declared"
     return EncodingChoice(None, False, f"no encoding reads it cleanly (tried {tried})")
 
 
@@ -131,9 +137,15 @@ def _mostly_utf8(body: bytes) -> bool:
     return len(sequences) > stray
 
 
-def _sniff(body: bytes) -> str | None:
-    best = from_bytes(body).best()
-    return _resolve(best.encoding) if best is not None else None
+def _sniff(body: bytes) -> list[str]:
+    """Likely encodings, most likely first: sniffed from the text between the tags (markup
+    dilutes the letters a sniffer judges by), then from the whole body."""
+    text = _TAG.sub(b" ", body)
+    found = [_resolve(match.encoding) for sample in (text, body) for match in from_bytes(sample)]
+    return [name for name in dict.fromkeys(found) if name]
+
+
+_TAG = re.compile(rb"<[^>]*>")
 
 
 class EncodingCheckMiddleware:
