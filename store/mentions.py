@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from store.db import StoreError
 from store.identity import author_id, canonical_url, content_hash, fold_for_search, mention_id
-from store.textcheck import became_garbled
+from store.textcheck import became_garbled, looks_garbled
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +107,9 @@ def _upsert(db: Database, mention: Mapping) -> str:
         "minhash": mention.get("minhash"),
     }
     existing = db.execute(
-        "SELECT seq, content_hash, version, title, text, quotes, author_id, published_at "
-        "FROM mentions WHERE id = ?",
+        """SELECT seq, content_hash, version, title, text, quotes, author_id, published_at,
+                  (SELECT handle FROM authors WHERE id = author_id)
+           FROM mentions WHERE id = ?""",
         [row["id"]],
     ).fetchone()
     if existing is None:
@@ -121,12 +122,13 @@ def _upsert(db: Database, mention: Mapping) -> str:
         _write_fts(db, cursor.lastrowid, title, text, replace=False)
         _write_bands(db, cursor.lastrowid, row, mention.get("lsh_keys"), replace=False)
         return "inserted"
-    seq, old_hash, version, old_title, old_text, old_quotes, old_author, old_published = existing
+    (seq, old_hash, version, old_title, old_text, old_quotes, old_author, old_published,
+     old_handle) = existing
     if old_hash == row["content_hash"]:
         _refresh_engagement(db, row)
         return "unchanged"
     reason = refused_edit({"title": old_title, "text": old_text, "quotes": old_quotes,
-                           "author_id": old_author}, row)
+                           "author_id": old_author, "author_handle": old_handle}, row)
     if reason:
         logger.warning("edit refused (%s): %s", reason, url)
         _drop_unused_author(db, author, old_author, now)
@@ -153,10 +155,12 @@ def _upsert(db: Database, mention: Mapping) -> str:
 def refused_edit(old: Mapping, new: Mapping) -> str | None:
     """Why a changed version of a stored mention must not replace it, or ``None``: its title,
     text or quotes show more encoding damage than the stored ones (``garbled``, a page read
-    in the wrong encoding), or it names another author (``author_changed``)."""
+    in the wrong encoding), or it names another author (``author_changed``) while the stored
+    author's handle is readable (a garbled one may be mended)."""
     if any(became_garbled(old[field], new[field]) for field in ("title", "text", "quotes")):
         return "garbled"
-    if old["author_id"] and new["author_id"] and old["author_id"] != new["author_id"]:
+    if (old["author_id"] and new["author_id"] and old["author_id"] != new["author_id"]
+            and not looks_garbled(old.get("author_handle"))):
         return "author_changed"
     return None
 

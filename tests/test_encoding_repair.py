@@ -167,6 +167,14 @@ def test_the_store_refuses_an_edit_naming_another_author(db, make_mention):
                       "ON a.id = m.author_id").fetchone() == ("ivan_petrov", UK)
     # the refused edit leaves no author behind
     assert [h for (h,) in db.execute("SELECT handle FROM authors")] == ["ivan_petrov"]
+    # a store damaged before keeps healing: a garbled author gives way to the readable one
+    damaged = make_mention(url="https://forum.example.com/viewtopic.php?p=12#p12",
+                           text="Под".encode().decode("cp1251"), author_handle=garbled_name)
+    store.upsert_mention(db, damaged)
+    assert store.upsert_mention(db, {**damaged, "text": "Под", "author_handle": "olga"}) \
+        == "updated"
+    assert db.execute("SELECT a.handle, m.text FROM mentions m JOIN authors a ON "
+                      "a.id = m.author_id WHERE m.url LIKE '%p=12%'").fetchone() == ("olga", "Под")
     # an anonymous post gaining a name is no swap
     anonymous = make_mention(url="https://forum.example.com/viewtopic.php?p=11#p11",
                              author_handle=None)
