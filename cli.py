@@ -469,12 +469,14 @@ def _print_crawl_results(crawled: dict[str, dict]) -> None:
                           "(the database refused every try); the next crawl fetches them again",
                           style="bold red", highlight=False)
         suppressed = counts.get("stored/suppressed", 0)  # posts of erased authors
+        refused = counts.get("stored/refused", 0)  # garbling edits, changed authors
         results.print(
             f"{source_id}: {counts.get('stored/inserted', 0)} new, "
             f"{counts.get('stored/updated', 0)} edited, "
             f"{counts.get('stored/unchanged', 0)} unchanged, "
             f"{sum(v for k, v in counts.items() if k.startswith('skipped/'))} skipped, "
             f"{f'{suppressed} suppressed, ' if suppressed else ''}"
+            f"{f'{refused} refused, ' if refused else ''}"
             f"finished: {crawl_stats.get('finish_reason', '?')}"
         )
 

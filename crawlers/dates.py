@@ -283,3 +283,23 @@ def _normalise(value: str) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------------------------------------
+# Plausibility
+
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+
+
+def is_plausible(published_at: str, *, now: datetime) -> bool:
+    """False for an ISO date that cannot be a post's: more than a day after ``now`` (a
+    misread format or a wrong forum clock) or before 1990-01-01; also False for one that is
+    not a date at all. A day of slack leaves room for time zones and skewed clocks."""
+    try:
+        moment = datetime.fromisoformat(published_at.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return EARLIEST <= moment <= now + FUTURE_SLACK

@@ -7,10 +7,12 @@ import sqlite3
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict
+from datetime import UTC, datetime
 
 from scrapy.exceptions import DropItem
 
 import store
+from crawlers.dates import is_plausible
 from crawlers.dedup import THRESHOLD, band_keys, signature, similarity
 from crawlers.items import Mention
 from crawlers.text import has_visible_text, html_to_text, normalise_text
@@ -49,7 +51,7 @@ def is_empty(mention: Mention) -> bool:
 
 class CleanPipeline:
     """HTML → text, unicode and whitespace normalised; empty posts (see ``is_empty``) are
-    skipped and counted."""
+    skipped and counted; an implausible date is forgotten and counted."""
 
     def __init__(self, crawler):
         self.stats = crawler.stats
@@ -64,7 +66,17 @@ class CleanPipeline:
             self.stats.inc_value("otklik/skipped/empty")
             raise DropItem(f"empty post at {item.url}")
         self.stats.inc_value("otklik/cleaned")
+        self.forget_implausible_date(item)
         return item
+
+    def forget_implausible_date(self, item: Mention) -> None:
+        """A date far in the future or before 1990 is a misread one: store the post without
+        a date rather than let it move every period that ends at the latest post."""
+        if item.published_at and not is_plausible(item.published_at, now=datetime.now(UTC)):
+            logger.warning("implausible date %s of %s: stored without a date",
+                           item.published_at, item.url)
+            self.stats.inc_value("otklik/dates/implausible")
+            item.published_at = None
 
 
 class DedupPipeline:

@@ -22,6 +22,9 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = os.environ.get("OTKLIK_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"
 
+# After decompression (590): every HTML, XML and JSON page is read in its bytes' real encoding.
+DOWNLOADER_MIDDLEWARES = {"crawlers.encoding.EncodingCheckMiddleware": 580}
+
 ITEM_PIPELINES = {
     "crawlers.pipelines.CleanPipeline": 100,
     "crawlers.pipelines.DedupPipeline": 200,

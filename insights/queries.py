@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Collection
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -13,6 +13,8 @@ from insights.mention_facts import brand_mentions_of_days
 from insights.nps import PeriodNps, nps_over_time
 from insights.questions import ThreadPost
 from store.search import parse_query, snippet, term_conditions
+
+EARLIEST_DATE = "1990-01-01"  # no post is older; an earlier date is a misread one
 
 # through the small partial index of question hits (m009), not the index of every hit
 IS_QUESTION = """EXISTS (SELECT 1 FROM hits h INDEXED BY hits_question
@@ -193,12 +195,19 @@ def author_profiles(db: Database, author_ids: list[str]) -> dict[str, dict]:
             for author, *row in rows}
 
 
-def filter_choices(db: Database) -> dict:
+def filter_choices(db: Database, now: datetime | None = None) -> dict:
     """What the dashboard's filters can take, from indexes only: the languages and sources
     that have mentions, the first and last publication times, and whether any mention is
-    stored."""
-    first, last = db.execute("""SELECT (SELECT min(published_at) FROM mentions),
-                                       (SELECT max(published_at) FROM mentions)""").fetchone()
+    stored.
+
+    Only real dates count: one more than a day after ``now`` (default: the current time) or
+    before 1990 (a misread date stored by an older version) does not move the latest or
+    earliest day, so the default period still ends at the latest real post."""
+    latest = ((now or datetime.now(UTC)) + timedelta(days=1)).astimezone(UTC)
+    first, last = db.execute(
+        """SELECT (SELECT min(published_at) FROM mentions WHERE published_at >= ?),
+                  (SELECT max(published_at) FROM mentions WHERE published_at <= ?)""",
+        [EARLIEST_DATE, latest.isoformat(timespec="seconds")]).fetchone()
     return {"languages": _distinct(db, "language"), "sources": _distinct(db, "source_id"),
             "first_published": first, "last_published": last,
             "has_mentions": db.execute("SELECT EXISTS (SELECT 1 FROM mentions)").fetchone()[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -12,6 +13,9 @@ from sqlite_utils import Database
 from store.db import StoreError
 from store.erased import erased_of
 from store.identity import author_id, canonical_url, content_hash, fold_for_search, mention_id
+from store.textcheck import became_garbled, looks_garbled
+
+logger = logging.getLogger(__name__)
 
 MENTION_KINDS = ("post", "comment", "review", "article", "reply")
 ENGAGEMENT_FIELDS = ("likes", "replies", "views")
@@ -34,8 +38,10 @@ def upsert_source(db: Database, source_id: str, kind: str, url: str = "", title:
 
 
 def upsert_mention(db: Database, mention: Mapping) -> str:
-    """Store one mention; returns ``"inserted"``, ``"updated"`` (edited), ``"unchanged"`` or
-    ``"suppressed"`` (its author was erased: nothing is stored)."""
+    """Store one mention; returns ``"inserted"``, ``"updated"`` (edited), ``"unchanged"``,
+    ``"suppressed"`` (its author was erased: nothing is stored) or
+    ``"refused"`` (an edit that would garble the stored words or change the post's author,
+    see :func:`refused_edit`; the stored row is kept as it was)."""
     with db.atomic():
         return _upsert(db, mention)
 
@@ -106,7 +112,9 @@ def _upsert(db: Database, mention: Mapping) -> str:
         "minhash": mention.get("minhash"),
     }
     existing = db.execute(
-        "SELECT seq, content_hash, version, title, text, quotes FROM mentions WHERE id = ?",
+        """SELECT seq, content_hash, version, title, text, quotes, author_id, published_at,
+                  (SELECT handle FROM authors WHERE id = author_id)
+           FROM mentions WHERE id = ?""",
         [row["id"]],
     ).fetchone()
     if existing is None:
@@ -119,10 +127,19 @@ def _upsert(db: Database, mention: Mapping) -> str:
         _write_fts(db, cursor.lastrowid, title, text, replace=False)
         _write_bands(db, cursor.lastrowid, row, mention.get("lsh_keys"), replace=False)
         return "inserted"
-    seq, old_hash, version, old_title, old_text, old_quotes = existing
+    (seq, old_hash, version, old_title, old_text, old_quotes, old_author, old_published,
+     old_handle) = existing
     if old_hash == row["content_hash"]:
         _refresh_engagement(db, row)
         return "unchanged"
+    reason = refused_edit({"title": old_title, "text": old_text, "quotes": old_quotes,
+                           "author_id": old_author, "author_handle": old_handle}, row)
+    if reason:
+        logger.warning("edit refused (%s): %s", reason, url)
+        _drop_unused_author(db, author, old_author, now)
+        return "refused"
+    if row["published_at"] is None:  # an edit does not forget when the post was written
+        row["published_at"] = old_published
     db.execute(
         """INSERT INTO mention_history
            (mention_id, version, title, text, quotes, content_hash, replaced_at)
@@ -149,6 +166,30 @@ def _respecting_erasures(db: Database, source_id: str, mention: Mapping) -> Mapp
     if erased.is_erased_handle(mention.get("author_handle")):
         return None
     return erased.scrub(mention)
+
+
+def refused_edit(old: Mapping, new: Mapping) -> str | None:
+    """Why a changed version of a stored mention must not replace it, or ``None``: its title,
+    text or quotes show more encoding damage than the stored ones (``garbled``, a page read
+    in the wrong encoding), or it names another author (``author_changed``) while the stored
+    author's handle is readable (a garbled one may be mended)."""
+    if any(became_garbled(old[field], new[field]) for field in ("title", "text", "quotes")):
+        return "garbled"
+    if (old["author_id"] and new["author_id"] and old["author_id"] != new["author_id"]
+            and not looks_garbled(old.get("author_handle"))):
+        return "author_changed"
+    return None
+
+
+def _drop_unused_author(db: Database, author: str | None, kept: str | None, now: str) -> None:
+    """Remove the author row a refused edit has just created, so a garbled name leaves no
+    trace (an author seen before, or named by any mention, stays)."""
+    if author and author != kept:
+        db.execute(
+            """DELETE FROM authors WHERE id = ? AND first_seen = ?
+               AND NOT EXISTS (SELECT 1 FROM mentions WHERE author_id = ?)""",
+            [author, now, author],
+        )
 
 
 def _write_bands(db: Database, seq: int, row: dict, keys: list[int] | None, *,

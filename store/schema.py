@@ -430,6 +430,17 @@ def m012_erased_authors(db: Database) -> None:
                [secrets.token_bytes(32)])
 
 
+def m013_implausible_dates(db: Database) -> None:
+    """Publication dates more than a day after the migration runs, or before 1990, were
+    misread: they become unknown (NULL), as the crawler now stores them, so one such post
+    no longer sets the latest day of the store. Triggers mark the days they leave stale."""
+    db.execute(
+        """UPDATE mentions SET published_at = NULL
+           WHERE julianday(published_at) > julianday('now', '+1 day')
+              OR julianday(published_at) < julianday('1990-01-01')"""
+    )
+
+
 @MIGRATIONS()
 def m014_crawl_run_process(db: Database) -> None:
     """The process running each crawl, so that a run whose process was killed shows as

@@ -20,8 +20,8 @@ from scrapy.utils.response import get_base_url
 from crawlers.dates import timezone
 from crawlers.engines import engines
 from crawlers.forum_pages import PageContext, ReadPost, read_topic
-from crawlers.pipelines import clean_mention
 from crawlers.items import Mention
+from crawlers.pipelines import clean_mention
 
 ENGINES = Path(__file__).resolve().parent / "fixtures" / "engines"
 BASE = "http://forum.test"

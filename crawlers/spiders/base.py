@@ -12,6 +12,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 import store
 from config.sources import DEFAULT_SOURCES, load_sources, select_sources
+from crawlers.encoding import BadEncoding
 
 THREADS_STATE = "threads"
 
@@ -122,10 +123,13 @@ class SourceSpider(scrapy.Spider):
 
 
 def failure_reason(failure) -> str:
-    """``http_error`` (a 4xx/5xx answer), ``ignored`` (refused before sending, e.g. by
-    robots.txt) or ``request_failed`` (DNS, timeout, lost connection)."""
+    """``http_error`` (a 4xx/5xx answer), ``bad_encoding`` (a page no encoding reads
+    cleanly), ``ignored`` (refused before sending, e.g. by robots.txt) or ``request_failed``
+    (DNS, timeout, lost connection)."""
     if failure.check(HttpError):
         return "http_error"
+    if failure.check(BadEncoding):
+        return "bad_encoding"
     if failure.check(IgnoreRequest):
         return "ignored"
     return "request_failed"

@@ -46,6 +46,7 @@ from scrapy.utils.response import get_base_url
 
 from crawlers.dates import timezone
 from crawlers.detect import detect_engine
+from crawlers.encoding import BadEncoding
 from crawlers.engines import Engine, engines
 from crawlers.forum_pages import PageContext, read_board, read_topic, thread_id
 from crawlers.items import Mention
@@ -256,7 +257,8 @@ class ForumSpider(SourceSpider):
             response = failure.value.response
             self.skip("http_error", response.url, response.status)
         else:
-            self.skip("fetch_failed", failure.request.url, failure.getErrorMessage())
+            reason = "bad_encoding" if failure.check(BadEncoding) else "fetch_failed"
+            self.skip(reason, failure.request.url, failure.getErrorMessage())
 
 
 def served_at(response: Response) -> datetime:
