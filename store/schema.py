@@ -430,6 +430,7 @@ def m012_erased_authors(db: Database) -> None:
                [secrets.token_bytes(32)])
 
 
+@MIGRATIONS()
 def m013_implausible_dates(db: Database) -> None:
     """Publication dates more than a day after the migration runs, or before 1990, were
     misread: they become unknown (NULL), as the crawler now stores them, so one such post
