@@ -235,6 +235,7 @@ def test_the_dashboard_forgets_the_person_at_once(db_path):
 
 
 def test_erasing_an_unknown_author_is_one_line_from_the_cli(tmp_path):
+    store.open_db(tmp_path / "x.db").close()
     result = subprocess.run(
         [sys.executable, str(ROOT / "cli.py"), "erase-author", "forum", "ghost", "--db",
          str(tmp_path / "x.db")], capture_output=True, text=True, timeout=120, cwd=ROOT)
@@ -299,7 +300,7 @@ def test_a_recrawl_keeps_an_erased_author_out(tmp_path):
         [sys.executable, str(ROOT / "cli.py"), "erase-author", "community", "marina_89", "--db",
          str(db_path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert erased.returncode == 0, erased.stderr
-    assert f"erased {own} mentions and 1 quotes, masked @-mentions in 1" in erased.stdout
+    assert f"erased {own} mentions and 1 quotes, masked @-mentions in 1" in erased.stderr
 
     server, _ = _forum(later, port=int(base_url.rsplit(":", 1)[1]))  # the same site again
     try:
