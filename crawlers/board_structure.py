@@ -109,21 +109,33 @@ def _last_link(found: list, page_url: str) -> str | None:
 
 
 def next_page(root, page_url: str) -> str | None:
-    """The URL of the page after this one, or ``None`` on the last page."""
+    """The URL of the page after this one, or ``None`` on the last page: a ``rel="next"``
+    link, else the number after the page marked current, else a link that says "next"
+    (but not "next topic")."""
     for link in root.iter("link", "a"):
         if "next" in (link.get("rel") or "").lower().split() and link.get("href"):
             return urljoin(page_url, link.get("href"))
+    after = _after_current(root, page_url)
+    if after:
+        return after
     for link in root.iter("a"):
         href = link.get("href") or ""
-        if not href or href.startswith(("javascript:", "#")):
+        if not href or href.startswith(("javascript:", "#")) or OTHER_TOPIC.search(href):
             continue
         text = " ".join((link.text_content() or "").split())
         title = link.get("title") or ""
+        if OTHER_TOPIC.search(f"{text} {title}"):
+            continue
         if NEXT_CLASS.search(link.get("class") or "") or (
                 text and NEXT_TEXT.match(text) and not text.isdigit()) or (
                 re.match(r"(?:next|следующ|наступн)", title, re.IGNORECASE)):
             return urljoin(page_url, href)
-    return _after_current(root, page_url)
+    return None
+
+
+OTHER_TOPIC = re.compile(r"prev_next|next_topic|nexttopic|goto=next|view=next|"
+                         r"(?:next|previous|следующая|предыдущая|наступна|попередня)\s+"
+                         r"(?:topic|thread|тема|тему|теми)", re.IGNORECASE)
 
 
 def _after_current(root, page_url: str) -> str | None:

@@ -77,6 +77,13 @@ class TopicReading:
     def readable(self) -> int:
         return sum(post.problem is None for post in self.posts)
 
+    @property
+    def quality(self) -> tuple[int, int]:
+        """Readable posts with an author, then readable posts: what decides between two
+        readings of a page."""
+        return (sum(post.problem is None and post.author is not None for post in self.posts),
+                self.readable)
+
 
 @dataclass
 class BoardTopic:
@@ -112,8 +119,8 @@ def read_topic(page: Selector, context: PageContext, engine: Engine | None) -> T
     if engine is None:
         return structural
     by_selectors = _topic_by_selectors(page, context, engine)
-    if by_selectors.readable >= structural.readable and (by_selectors.readable
-                                                         or not structural.posts):
+    if by_selectors.quality >= structural.quality and (by_selectors.readable
+                                                       or not structural.posts):
         return by_selectors
     return structural
 

@@ -22,7 +22,7 @@ from lxml import etree, html
 POST_ID = re.compile(
     r"^(?P<prefix>p|post|post_|post-|postid|postid_|msg|msg_|message|message_|message-|entry"
     r"|comment|comment_|comment-|elComment_|post_id_|reply|reply_|reply-|td_post_|pid|pid_"
-    r"|node|node_|node-|js-post-|forumpost|forumpost_)(?P<number>\d{2,})$",
+    r"|node|node_|node-|js-post-|forumpost|forumpost_|)(?P<number>\d{3,})$",
     re.IGNORECASE)
 ID_ATTRIBUTES = ("id", "name", "data-pid", "data-post-id", "data-postid", "data-node-id",
                  "data-content", "data-commentid")
@@ -33,7 +33,8 @@ PROFILE_LINK = re.compile(
 AUTHOR_HINT = re.compile(
     r"(?:^|[\s_-])(?:author|username|user-name|user_name|poster|postauthor|post_author|"
     r"bigusername|message-name|username-coloured|cAuthorPane_author|ipsComment_author|"
-    r"Username|userName|postprofile|b-userinfo__name|uname|nick)(?:$|[\s_-])",
+    r"Username|userName|postprofile|b-userinfo__name|uname|nick|name|postleft|poster|"
+    r"userinfo|user-info|postuser|postUser|post_user)(?:$|[\s_-])",
     re.IGNORECASE)
 BODY_HINT = re.compile(
     r"(?:^|[\s_-])(?:content|message|post_message|postcontent|bbWrapper|messageText|"
@@ -45,7 +46,8 @@ STRONG_BODY_HINT = re.compile(
     r"(?:^|\s)(?:content|postcontent|bbWrapper|messageText|post_body|postbody|post-body|"
     r"post_message|post_text|postText|postmsg|post-message|ipsType_richText|b-post__body|"
     r"entry-content|userContent|cMessage|postMessage|uMsg|Message|inner|message-body|"
-    r"bbc_standard|post-content|message-content|messageContent|postcolor)(?:$|\s)")
+    r"bbc_standard|post-content|message-content|messageContent|postcolor|posttdMessage|"
+    r"ucoz-forum-post|postMessage|post_body_text)(?:$|\s)")
 BODY_ID = re.compile(r"^(?:post_message_|message_|msg_|pid|post-body-|postmsg)\d+",
                      re.IGNORECASE)
 SIGNATURE_HINT = re.compile(r"signature|(?:^|[\s_-])sig(?:$|[\s_-])|postSignature",
@@ -210,29 +212,56 @@ def _single_block(element) -> html.HtmlElement | None:
 
 def _read_block(block, carrier: tuple[str, str], page_url: str) -> FoundPost:
     anchor, number = carrier
-    body = _body(block)
-    quotes = []
-    if body is not None:
-        body = _own_copy(body)
+    everything = [element for element in block.iter() if isinstance(element.tag, str)]
+    author, author_url, author_element = _author(block, everything, page_url)
+    found = _body(block, _naming(everything, block, author) or [author_element])
+    body, quotes, edited = None, [], None
+    if found is not None:
+        body = _own_copy(found)
+        edited = _cut_edit_notices(body)
         for dropped in _signatures(body) + _ui_labels(body):
             _drop(dropped)
         quotes = [_read_quote(quote) for quote in _outermost_quotes(body)]
-    outside = [element for element in block.iter()
-               if isinstance(element.tag, str) and not _inside_body_or_quote(element, block)]
-    author, author_url = _author(block, outside, page_url)
+    inside = set() if found is None else {id(element) for element in found.iter()}
+    outside = [element for element in everything
+               if id(element) not in inside and not _in_quote(element, block)]
     return FoundPost(
         anchor=anchor, number=number, permalink=_permalink(block, anchor, number, page_url),
         author=author, author_url=author_url, date_candidates=_dates(block, outside),
-        body=body, quotes=quotes, edited=_edit_notice(outside))
+        body=body, quotes=quotes, edited=edited or _edit_notice(outside))
+
+
+def _cut_edit_notices(body) -> str | None:
+    """Take "Last edited by …" notices out of the post's words; the first one's text."""
+    notices = [element for element in body.iter()
+               if isinstance(element.tag, str) and element is not body
+               and len(element.text_content() or "") <= 200
+               and EDIT_NOTICE_TEXT.match(" ".join((element.text_content() or "").split()))]
+    notices = _outermost(notices)
+    text = " ".join(notices[0].text_content().split()) if notices else None
+    for notice in notices:
+        _drop(notice)
+    return text
 
 
 def _classes(element) -> str:
     return f"{element.get('class') or ''} {element.get('id') or ''}"
 
 
-def _body(block) -> html.HtmlElement | None:
+def _naming(elements: list, block, author: str | None) -> list:
+    """The elements outside quotes and text that show the author's name: links and
+    author-hinted elements."""
+    if not author:
+        return []
+    return [e for e in elements if (e.tag == "a" or AUTHOR_HINT.search(_classes(e)))
+            and _name_of(e) == author and not _inside_body_or_quote(e, block)]
+
+
+def _body(block, naming: list) -> html.HtmlElement | None:
     """The element holding the post's words: the deepest body-hinted element with most text,
-    not holding the author's profile link (that is the whole post, not its body)."""
+    not holding the author's name (that is the whole post, or the poster's panel)."""
+    holding_author = {id(ancestor) for element in naming if element is not None
+                      for ancestor in [element, *element.iterancestors()]}
     candidates = []
     for element in block.iter():
         if not isinstance(element.tag, str) or element is block:
@@ -243,8 +272,7 @@ def _body(block) -> html.HtmlElement | None:
             continue
         if QUOTE_HINT.search(classes) or SIGNATURE_HINT.search(_classes(element)):
             continue
-        if any(_is_author_link(link) for link in _profile_links(element)
-               if not _in_quote(link, element)):
+        if id(element) in holding_author:
             continue
         text = _visible_length(element)
         if text >= MIN_BODY_CHARS:
@@ -259,11 +287,6 @@ def _body(block) -> html.HtmlElement | None:
             close = [c for c in tier if c[0] >= 0.8 * longest]
             return max(close, key=lambda c: (c[1], c[0]))[2]
     return None
-
-
-def _is_author_link(link) -> bool:
-    return bool(AUTHOR_HINT.search(_classes(link)) or AUTHOR_HINT.search(
-        _classes(link.getparent()) if link.getparent() is not None else ""))
 
 
 def _profile_links(element) -> list:
@@ -289,15 +312,38 @@ def _drop(element) -> None:
 
 
 def _signatures(body) -> list:
+    """Signature blocks; a signature printed after a line of underscores (vBulletin 3,
+    phpBB 2) is cut off the body here, with everything after the line."""
     found = [element for element in body.iter()
              if isinstance(element.tag, str) and element is not body
              and SIGNATURE_HINT.search(_classes(element))]
-    for element in body.iter():
-        if isinstance(element.tag, str) and re.match(r"^\s*_{10,}\s*$", element.text or ""):
-            # vBulletin 3 prints the signature after a line of underscores in the same cell
-            following = list(element.itersiblings()) if element is not body else []
-            return found + [element, *following]
-    return found
+    for element in list(body.iter()):
+        if not isinstance(element.tag, str):
+            continue
+        if element is not body and SIGNATURE_LINE.match(element.text or ""):
+            _cut_after(element, body, keep=False)
+            break
+        if element is not body and SIGNATURE_LINE.match(element.tail or ""):
+            element.tail = None
+            _cut_after(element, body, keep=True)
+            break
+    return [element for element in found if element.getparent() is not None]
+
+
+SIGNATURE_LINE = re.compile(r"^\s*_{10,}\s*")
+
+
+def _cut_after(element, body, *, keep: bool) -> None:
+    """Remove everything after ``element`` up to the end of ``body`` (and ``element`` too
+    unless ``keep``)."""
+    node = element
+    while node is not None and node is not body:
+        for sibling in list(node.itersiblings()):
+            node.getparent().remove(sibling)
+        parent = node.getparent()
+        if node is element and not keep:
+            parent.remove(node)
+        node = parent
 
 
 def _ui_labels(body) -> list:
@@ -391,12 +437,15 @@ def _quote_author_from_text(text: str) -> str | None:
     return None
 
 
-def _author(block, outside: list, page_url: str) -> tuple[str | None, str | None]:
-    """The author's handle and profile URL: a ``data-author`` attribute, an element hinted
-    as the author, or the first profile link outside the body and quotes."""
+def _author(block, elements: list, page_url: str) -> tuple[str | None, str | None, object]:
+    """The author's handle, profile URL and the element naming them: a ``data-author``
+    attribute, an element hinted as the author, or the first profile link (never inside a
+    quote or a post's text)."""
+    outside = [e for e in elements if not _inside_body_or_quote(e, block)]
     if block.get("data-author"):
-        link = next((a for a in _profile_links(block) if a in outside), None)
-        return block.get("data-author").strip(), _href(link, page_url)
+        link = next((a for a in outside if a.tag == "a"
+                     and PROFILE_LINK.search(a.get("href") or "")), None)
+        return block.get("data-author").strip(), _href(link, page_url), link
     for element in outside:
         if AUTHOR_HINT.search(_classes(element)):
             link = element if element.tag == "a" else next(
@@ -404,22 +453,35 @@ def _author(block, outside: list, page_url: str) -> tuple[str | None, str | None
                 None)
             name = _name_of(link if link is not None else element)
             if name:
-                return name, _href(link, page_url)
+                return name, _href(link, page_url), (link if link is not None else element)
     for link in (a for a in outside if a.tag == "a"):
         if PROFILE_LINK.search(link.get("href") or ""):
             name = _name_of(link)
             if name:
-                return name, _href(link, page_url)
-    return None, None
+                return name, _href(link, page_url), link
+    return None, None, None
 
 
 def _name_of(element) -> str | None:
-    text = " ".join((element.text_content() or "").split())
-    if not text or len(text) > 60:
-        # a wrapper holding rank and post counts: its first line is the name
-        first = next((t.strip() for t in element.itertext() if t.strip()), "")
-        text = first if len(first) <= 60 else ""
-    return text or None
+    """A link's text; else the text of the element's first bold or name-hinted child (a
+    guest's name, "by <strong>X</strong>"), or its first piece of text without a "by"."""
+    if element.tag == "a":
+        text = " ".join((element.text_content() or "").split())
+        return text if text and len(text) <= 60 else None
+    for child in element.iter("strong", "b", "span", "a"):
+        if child is not element and (child.tag in ("strong", "b")
+                                     or AUTHOR_HINT.search(_classes(child))):
+            text = " ".join((child.text_content() or "").split())
+            if text and len(text) <= 60:
+                return text
+    for piece in element.itertext():
+        text = BY_PREFIX.sub("", " ".join(piece.split())).strip(" »:")
+        if text:
+            return text if len(text) <= 60 else None
+    return None
+
+
+BY_PREFIX = re.compile(r"^(?:by|от|від|автор|author|posted by)\b\s*:?\s*", re.IGNORECASE)
 
 
 def _href(link, page_url: str) -> str | None:
@@ -431,7 +493,7 @@ def _href(link, page_url: str) -> str | None:
 def _dates(block, outside: list) -> list[str]:
     """Date candidates outside the body: machine-readable attributes first, then the text of
     date-hinted elements, then date-looking text pieces (edit notices left out)."""
-    attributes, whole, texts = [], [], []
+    attributes, whole, texts, containers = [], [], [], []
     notices = {id(e) for element in outside if _is_edit_notice(element) for e in element.iter()}
     for element in outside:
         if id(element) in notices or element.tag in ("script", "style"):
@@ -445,21 +507,50 @@ def _dates(block, outside: list) -> list[str]:
                 attributes.append(datetime.fromtimestamp(int(value), UTC).isoformat())
             elif DATE_TEXT.search(value) and re.search(r"\d", value):
                 attributes.append(value)
+        label = element.getprevious()
+        if (label is not None and isinstance(label.tag, str)
+                and NOT_POST_DATE.search(label.text_content() or "")):
+            continue  # <dt>Registered:</dt><dd>2019-03-11</dd>
         if DATE_HINT.search(_classes(element)) or element.tag == "time":
             text = " ".join((element.text_content() or "").split())
             if text and len(text) <= 80 and DATE_TEXT.search(text):
                 whole.append(text)
+        whole_text = " ".join((element.text_content() or "").split())
+        start = DATE_START.search(whole_text) if len(whole_text) <= 100 else None
+        if start and not NOT_POST_DATE.search(whole_text):
+            # "« Reply #3 on: <b>Yesterday</b> at 09:05:09 PM »"
+            containers.append(whole_text[start.start():].strip(" »«|-–—,"))
         for text in (element.text, element.tail if element is not block else None):
             text = " ".join((text or "").split()).strip(" »«|-–—,")
-            if text and len(text) <= 80 and DATE_TEXT.search(text) and RELATIVE_OR_DIGIT.search(
-                    text):
-                texts.append(text)
-    return list(dict.fromkeys(attributes + whole + texts))
+            if (text and len(text) <= 80 and DATE_TEXT.search(text)
+                    and RELATIVE_OR_DIGIT.search(text) and not BARE_DAY.match(text)):
+                texts.append(LABEL_PREFIX.sub("", text))
+    found = [c for c in dict.fromkeys(attributes + whole + texts + containers)
+             if not NOT_POST_DATE.search(c)]
+    return found
 
 
+LABEL_PREFIX = re.compile(r"^(?:posted|post(?:ed)?\s+on|date|дата|добавлено|отправлено|"
+                          r"опубликовано|додано|надіслано|sent)\s*:?\s*", re.IGNORECASE)
+NOT_POST_DATE = re.compile(r"regist|joined|member since|зарегистр|регистрац|зареєстр|"
+                           r"реєстрац|с нами|на форуме с|last (?:visit|active)|был[аи]? "
+                           r"на сайте|birthday|день рождения", re.IGNORECASE)
+
+
+BARE_DAY = re.compile(r"^(?:today|yesterday|сегодня|вчера|сьогодні|вчора)$", re.IGNORECASE)
+DATE_START = re.compile(
+    r"\b(?:today|yesterday|сегодня|вчера|сьогодні|вчора|"
+    r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d|"
+    r"\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|янв|фев|мар|апр|ма[йя]|"
+    r"июн|июл|авг|сен|окт|ноя|дек|січ|лют|бер|кві|тра|чер|лип|сер|вер|жов|лис|гру)|"
+    r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2})", re.IGNORECASE)
 DATE_HINT = re.compile(r"date|time|posted|published|timestamp|postdetails", re.IGNORECASE)
 RELATIVE_OR_DIGIT = re.compile(r"\d|ago|вчера|сегодня|вчора|сьогодні|yesterday|today",
                                re.IGNORECASE)
+EDIT_NOTICE_TEXT = re.compile(r"^(?:last edited|edited by|edited|изменено|отредактировано|"
+                              r"сообщение отредактировал|змінено|відредаговано)\b",
+                              re.IGNORECASE)
 EDIT_TEXT = re.compile(r"last edited|edited by|изменено|отредактировано|редактировал|"
                        r"змінено|відредаговано|редагував", re.IGNORECASE)
 

@@ -18,6 +18,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.response import get_base_url
 
 from crawlers.dates import timezone
+from crawlers.encoding import choose_encoding
 from crawlers.engines import engines
 from crawlers.forum_pages import PageContext, ReadPost, read_topic
 from crawlers.items import Mention
@@ -58,7 +59,10 @@ def response(style: str, target: str) -> HtmlResponse:
     headers.setdefault("Content-Type", "text/html")
     body = path.read_bytes().replace(b"{{BASE}}", BASE.encode())
     url = f"{BASE}/{target.lstrip('/')}"
-    return HtmlResponse(url=url, body=body, headers=headers)
+    page = HtmlResponse(url=url, body=body, headers=headers)
+    # as the crawl's encoding check repairs it (a page whose header lies about its charset)
+    choice = choose_encoding(body, headers.get("Content-Type"))
+    return page.replace(encoding=choice.encoding) if choice.repaired else page
 
 
 def read_style(style: str, use_selectors: bool) -> tuple[list[ReadPost], list[str]]:
