@@ -52,12 +52,14 @@ BODY_ID = re.compile(r"^(?:post_message_|message_|msg_|pid|post-body-|postmsg)\d
                      re.IGNORECASE)
 SIGNATURE_HINT = re.compile(r"signature|(?:^|[\s_-])sig(?:$|[\s_-])|postSignature",
                             re.IGNORECASE)
-QUOTE_HINT = re.compile(r"(?:^|[\s_-])(?:quote|bbCodeQuote|bbcode_quote|quotebox|ipsQuote|"
-                        r"UserQuote|Quote|postQuote|quotecontent|bbc_standard_quote|"
-                        r"mycode_quote|uQuote)(?:$|[\s_-])", re.IGNORECASE)
+QUOTE_HINT = re.compile(r"(?:^|\s)[\w-]*quote[\w-]*(?:$|\s)", re.IGNORECASE)
+QUOTE_LEAD = re.compile(r"^(?:(?:quote|цитата)\s*:?\s*)?(?:originally posted by|"
+                        r"сообщение от|повідомлення від)\b", re.IGNORECASE)
 QUOTE_HEADER_HINT = re.compile(r"quoteheader|attribution|bbcode_postedby|QuoteAuthor|"
                                r"quote_?title|quotetitle|citation|bbCodeBlock-title|"
-                               r"quote-header|qName|uQuoteTitle", re.IGNORECASE)
+                               r"quote-header|qName|uQuoteTitle|QuoteName|quote_?name|"
+                               r"quote_?author|quotebutton|quote_button|multiquote|SelectQuote",
+                               re.IGNORECASE)
 QUOTE_AUTHOR_ATTRIBUTES = ("data-author", "data-quote", "data-username",
                            "data-ipsquote-username", "data-user", "data-name")
 QUOTE_AUTHOR_TEXT = (
@@ -267,14 +269,16 @@ def _body(block, naming: list) -> html.HtmlElement | None:
         if not isinstance(element.tag, str) or element is block:
             continue
         classes = element.get("class") or ""
-        if not (BODY_HINT.search(classes) or BODY_ID.match(element.get("id") or "")
+        if not (BODY_HINT.search(classes) or STRONG_BODY_HINT.search(classes)
+                or BODY_ID.match(element.get("id") or "")
                 or element.get("itemprop") in ("text", "articleBody", "commentText")):
             continue
-        if QUOTE_HINT.search(classes) or SIGNATURE_HINT.search(_classes(element)):
+        marked_body = STRONG_BODY_HINT.search(classes) or BODY_ID.match(element.get("id") or "")
+        if (_is_quote(element) and not marked_body) or SIGNATURE_HINT.search(_classes(element)):
             continue
         if id(element) in holding_author:
             continue
-        text = _visible_length(element)
+        text = _content_length(element)
         if text >= MIN_BODY_CHARS:
             candidates.append((text, _depth(element), element))
     strong = [c for c in candidates if STRONG_BODY_HINT.search(c[2].get("class") or "")
@@ -284,7 +288,7 @@ def _body(block, naming: list) -> html.HtmlElement | None:
         if tier:
             longest = max(text for text, _, _ in tier)
             # among those holding (nearly) all the words, the deepest: the body itself
-            close = [c for c in tier if c[0] >= 0.8 * longest]
+            close = [c for c in tier if c[0] >= 0.6 * longest]
             return max(close, key=lambda c: (c[1], c[0]))[2]
     return None
 
@@ -297,8 +301,21 @@ def _depth(element) -> int:
     return sum(1 for _ in element.iterancestors())
 
 
-def _visible_length(element) -> int:
-    return len(" ".join((element.text_content() or "").split()))
+def _content_length(element) -> int:
+    """Characters of visible text, signatures left out."""
+    total = 0
+    for node in element.iter():
+        if not isinstance(node.tag, str):
+            continue
+        hidden = any(SIGNATURE_HINT.search(_classes(a)) for a in node.iterancestors()
+                     if a is not element) or SIGNATURE_HINT.search(_classes(node))
+        if not hidden:
+            total += len((node.text or "").strip())
+        if node is not element and not any(
+                SIGNATURE_HINT.search(_classes(a)) for a in node.iterancestors()
+                if a is not element):
+            total += len((node.tail or "").strip())
+    return total
 
 
 def _own_copy(element) -> html.HtmlElement:
@@ -366,7 +383,15 @@ def _outermost(elements: list) -> list:
 
 
 def _is_quote(element) -> bool:
-    return element.tag == "blockquote" or bool(QUOTE_HINT.search(element.get("class") or ""))
+    if element.tag == "blockquote":
+        return True
+    classes = element.get("class") or ""
+    if QUOTE_HINT.search(classes) and not QUOTE_HEADER_HINT.search(classes):
+        return True
+    if element.tag in ("table", "div"):  # vBulletin 3: "Quote: Originally Posted by X"
+        lead = " ".join((element.text_content() or "")[:120].split())
+        return bool(QUOTE_LEAD.match(lead))
+    return False
 
 
 def _in_quote(element, stop) -> bool:
@@ -520,7 +545,9 @@ def _dates(block, outside: list) -> list[str]:
         if start and not NOT_POST_DATE.search(whole_text):
             # "« Reply #3 on: <b>Yesterday</b> at 09:05:09 PM »"
             containers.append(whole_text[start.start():].strip(" »«|-–—,"))
-        for text in (element.text, element.tail if element is not block else None):
+        own_label = NOT_POST_DATE.search(element.text or "")
+        for text in (element.text, element.tail if element is not block and not own_label
+                     else None):
             text = " ".join((text or "").split()).strip(" »«|-–—,")
             if (text and len(text) <= 80 and DATE_TEXT.search(text)
                     and RELATIVE_OR_DIGIT.search(text) and not BARE_DAY.match(text)):

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import yaml
 from scrapy.http import HtmlResponse
 from scrapy.utils.response import get_base_url
+from w3lib.encoding import http_content_type_encoding
 
 from crawlers.dates import timezone
 from crawlers.encoding import choose_encoding
@@ -61,7 +62,7 @@ def response(style: str, target: str) -> HtmlResponse:
     url = f"{BASE}/{target.lstrip('/')}"
     page = HtmlResponse(url=url, body=body, headers=headers)
     # as the crawl's encoding check repairs it (a page whose header lies about its charset)
-    choice = choose_encoding(body, headers.get("Content-Type"))
+    choice = choose_encoding(body, http_content_type_encoding(headers["Content-Type"]))
     return page.replace(encoding=choice.encoding) if choice.repaired else page
 
 

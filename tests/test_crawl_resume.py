@@ -84,7 +84,7 @@ def test_graceful_stop_resumes_from_the_job_queue(slow_forum, sources, tmp_path)
     assert not (tmp_path / "jobs" / "synthetic").exists(), "a finished crawl drops its queue"
 
 
-@pytest.mark.parametrize("at", [1, 100, 400])
+@pytest.mark.parametrize("at", [1, 100, 250])
 def test_hard_kill_starts_over_without_duplicates(sources, tmp_path, at):
     db_path = tmp_path / "crawl.db"
     _stop_midway(_start_crawl(sources, db_path), db_path, signal.SIGKILL, at)
