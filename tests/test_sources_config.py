@@ -108,3 +108,23 @@ def test_a_bad_time_zone_stops_check_and_crawl_with_one_line(tmp_path):
                                 cwd=root)
         assert result.returncode == 1
         assert result.stderr.strip() == expected
+
+
+def test_forum_spider_reads_dates_in_an_offset_zone(tmp_path):
+    from datetime import UTC, datetime
+
+    from scrapy.utils.test import get_crawler
+
+    from crawlers.dates import pick_date
+    from crawlers.spiders.forum import ForumSpider
+    path = tmp_path / "sources.yaml"
+    path.write_text(SOURCES.replace("engine: phpbb", 'engine: phpbb\n      timezone: "GMT-6"'),
+                    encoding="utf-8")
+    crawler = get_crawler(ForumSpider, {"OTKLIK_SOURCES": str(path),
+                                        "OTKLIK_STORE_ENABLED": False})
+    spider = ForumSpider.from_crawler(crawler, source="community")
+    now = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+    assert pick_date(["Sunday at 10:15 AM"], now=now, tz=spider.tz) == \
+        "2026-11-22T16:15:00+00:00"
+    assert pick_date(["12.03.2024, 14:05"], now=now, tz=spider.tz) == \
+        "2024-03-12T20:05:00+00:00"
