@@ -81,6 +81,9 @@ def _source(reader: NodeReader, node: Node, field_path: str) -> SourceConfig:
         extra["options"] = _plain(reader, values["options"], f"{field_path}.options")
         if not isinstance(extra["options"], dict):
             raise reader.fail(values["options"], f"{field_path}.options", "expected a mapping")
+        for key, value in values["options"].value:
+            if key.value == "timezone":
+                reader.time_zone(value, f"{field_path}.options.timezone")
     return SourceConfig(
         source_id, reader.string(values["kind"], f"{field_path}.kind"), url, **extra
     )

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, timedelta, timezone, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+# "UTC+3", "UTC-06:00", "GMT+05:30", "+03:00", "-0600": hours (and minutes) east of UTC.
+UTC_OFFSET = re.compile(r"(?:utc|gmt)?\s*(?P<sign>[+-])\s*(?P<hours>\d{1,2})"
+                        r"(?::?(?P<minutes>\d{2}))?", re.IGNORECASE)
+
 
 class ConfigError(Exception):
     """A configuration file is wrong; the message names the file, the line and the field."""
+
+
+def parse_time_zone(value: str | tzinfo | None) -> tzinfo:
+    """A time zone: an IANA name (``Europe/Kyiv``) or an offset from UTC (``UTC+3``,
+    ``UTC-06:00``, ``GMT+05:30``, ``+03:00``); ``None``, empty, ``UTC`` or ``GMT`` is UTC.
+    ``ValueError`` for anything else."""
+    if isinstance(value, tzinfo):
+        return value
+    text = str(value or "").strip()
+    if not text or text.upper() in ("UTC", "GMT", "Z"):
+        return UTC
+    if match := UTC_OFFSET.fullmatch(text):
+        hours, minutes = int(match["hours"]), int(match["minutes"] or 0)
+        if hours > 14 or minutes > 59 or (hours == 14 and minutes):
+            raise ValueError(f"time zone offset {text!r} is out of range (UTC-14:00 to "
+                             f"UTC+14:00)")
+        offset = timedelta(hours=hours, minutes=minutes)
+        return timezone(-offset if match["sign"] == "-" else offset)
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {text!r} (expected an IANA name such as "
+                         f"'Europe/Kyiv' or an offset such as 'UTC+03:00')") from None
 
 
 class NodeReader:
@@ -91,6 +121,15 @@ class NodeReader:
         if not isinstance(node, ScalarNode) or value not in {"true", "false", "yes", "no"}:
             raise self.fail(node, field, "expected true or false")
         return value in {"true", "yes"}
+
+    def time_zone(self, node: Node, field: str) -> str:
+        """A time zone :func:`parse_time_zone` reads, as written."""
+        value = self.string(node, field)
+        try:
+            parse_time_zone(value)
+        except ValueError as error:
+            raise self.fail(node, field, str(error)) from None
+        return value
 
     def integer(self, node: Node, field: str, minimum: int = 0) -> int:
         """A whole number not below ``minimum``."""

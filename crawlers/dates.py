@@ -1,4 +1,4 @@
-"""Dates as forums print them → ISO-8601 in UTC. Pure functions, standard library only.
+"""Dates as forums print them → ISO-8601 in UTC. Pure functions.
 
 Two entry points:
 
@@ -9,16 +9,26 @@ Two entry points:
   ``сьогодні о 10:00``, ``Yesterday at 3:05 PM``, ``2 hours ago``, ``5 минут назад``,
   ``3 години тому``) against a reference ``now``, in the forum's own time zone.
 
+A fast hand-written reader handles the common shapes; what it does not recognise, and looks
+like a date (a time of day, a month or weekday name, a relative word), goes to ``dateparser``
+(ru / uk / en only): numbers in words (``два часа назад``, ``twenty-one minutes ago``),
+combined units (``1 hour, 5 minutes ago``, ``2 дня 3 часа назад``) and weekdays
+(``Sunday at 10:15 AM``, ``у неділю о 10:15``: the most recent such day before today).
+
 :func:`pick_date` tries several candidates in order (a ``datetime`` attribute first, then the
 visible text), so a machine-readable value wins whenever the page has one.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateparser import DateDataParser
+
+from config.yaml_nodes import parse_time_zone
 
 
 class BadDate(ValueError):
@@ -43,16 +53,9 @@ def to_utc_iso(value: str, *, assume_tz=UTC) -> str:
 
 
 def timezone(name: str | tzinfo | None) -> tzinfo:
-    """An IANA time zone by name (``Europe/Kyiv``); ``None`` or empty is UTC."""
-    if isinstance(name, tzinfo):
-        return name
-    if not name or str(name).upper() == "UTC":
-        return UTC
-    try:
-        return ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (expected an IANA name such as "
-                         f"'Europe/Kyiv')") from None
+    """A time zone by IANA name (``Europe/Kyiv``) or UTC offset (``UTC+3``, ``GMT-06:00``,
+    ``+05:30``); ``None`` or empty is UTC. ``ValueError`` when unknown."""
+    return parse_time_zone(name)
 
 
 def parse_date(value: str, *, now: datetime | None = None, tz: str | tzinfo | None = None,
@@ -78,7 +81,7 @@ def parse_date(value: str, *, now: datetime | None = None, tz: str | tzinfo | No
             return to_utc_iso(value.strip(), assume_tz=zone)
         except BadDate:
             pass
-    for reader in (_ago, _relative_day, _absolute):
+    for reader in (_ago, _relative_day, _absolute, _dateparser):
         moment = reader(text, reference, zone, day_first)
         if moment is not None:
             return _iso(moment)
@@ -156,6 +159,35 @@ UNITS = {suffix: {word: unit for unit, words in table.items() for word in words.
          for suffix, table in _UNITS.items()}
 ONE = {"a", "an", "one", "один", "одна", "одну", "одно", "одне"}
 
+_WEEKDAY_WORDS = (
+    "monday mon tuesday tue tues wednesday wed thursday thu thur thurs friday fri saturday sat "
+    "sunday sun понедельник вторник среда среду четверг пятница пятницу суббота субботу "
+    "воскресенье пн вт ср чт пт сб вс понеділок вівторок середа середу четвер п'ятниця "
+    "п'ятницю субота суботу неділя неділю нд"
+)
+WEEKDAYS = set(_WEEKDAY_WORDS.split())
+
+# Numbers in words, read before dateparser (which takes "сорок пять" for 5): units, teens
+# and tens; "a few" is taken as 3 and "a couple" as 2.
+_NUMBER_WORDS = {
+    1: "one один одна одну одно одне", 2: "two два две дві пару пара", 3: "three три",
+    4: "four четыре чотири", 5: "five пять п'ять", 6: "six шесть шість", 7: "seven семь сім",
+    8: "eight восемь вісім", 9: "nine девять дев'ять", 10: "ten десять",
+    11: "eleven одиннадцать одинадцять", 12: "twelve двенадцать дванадцять",
+    13: "thirteen тринадцать тринадцять", 14: "fourteen четырнадцать чотирнадцять",
+    15: "fifteen пятнадцать п'ятнадцять", 16: "sixteen шестнадцать шістнадцять",
+    17: "seventeen семнадцать сімнадцять", 18: "eighteen восемнадцать вісімнадцять",
+    19: "nineteen девятнадцать дев'ятнадцять", 20: "twenty двадцать двадцять",
+    30: "thirty тридцать тридцять", 40: "forty сорок", 50: "fifty пятьдесят п'ятдесят",
+}
+NUMBER_WORDS = {word: number for number, words in _NUMBER_WORDS.items() for word in words.split()}
+NUMBER_PHRASES = {
+    "a few": "3", "few": "3", "несколько": "3", "кілька": "3", "декілька": "3",
+    "a couple of": "2", "a couple": "2", "couple of": "2",
+    "half an hour": "30 minutes", "полчаса": "30 минут", "пол часа": "30 минут",
+    "півгодини": "30 хвилин", "пів години": "30 хвилин",
+}
+
 
 def _words(words: Iterable[str]) -> str:
     return "|".join(sorted((re.escape(word) for word in words), key=len, reverse=True))
@@ -184,6 +216,23 @@ AGO = re.compile(
     rf"(?P<suffix>ago|назад|тому){NOT_LETTER_AFTER}"
 )
 DAY_WORD = re.compile(rf"{NOT_LETTER_BEFORE}(?P<word>{_words(DAY_WORDS)}){NOT_LETTER_AFTER}")
+# The word before a matched "N units ago": another unit ("1 hour, 5 minutes ago") or, unless
+# the count is in digits, a number in words ("два часа назад", "двадцать одну минуту назад")
+# leaves the text to dateparser.
+WORD_BEFORE = re.compile(r"(?P<word>[^\W\d_]+)[\s,-]*(?:(?:and|и|і|та|й)\s+)?$")
+# What dateparser is given at all: a time of day, a month or weekday name, a relative word.
+_DATE_WORDS = [*MONTHS, *WEEKDAYS, *DAY_WORDS, *JUST_NOW, *UNITS]
+LOOKS_LIKE_DATE = re.compile(
+    rf"(?<!\d)\d{{1,2}}:\d{{2}}(?!\d)|{NOT_LETTER_BEFORE}(?:{_words(_DATE_WORDS)}){NOT_LETTER_AFTER}"
+)
+NUMBER_WORD = re.compile(
+    rf"{NOT_LETTER_BEFORE}(?:(?P<phrase>{_words(NUMBER_PHRASES)})|(?P<tens>двадцать|двадцять|"
+    rf"twenty|тридцать|тридцять|thirty|сорок|forty|пятьдесят|п'ятдесят|fifty)"
+    rf"(?:[\s-]+(?P<unit>{_words(w for w, n in NUMBER_WORDS.items() if n < 10)}))?"
+    rf"|(?P<word>{_words(NUMBER_WORDS)})){NOT_LETTER_AFTER}"
+)
+# Words dateparser may skip before the date ("Опубликовано", "у" in "у неділю о 10:15").
+MAX_SKIPPED_WORDS = 3
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,10 +244,13 @@ def _ago(text: str, now: datetime, zone: tzinfo, day_first: bool) -> datetime | 
     match = AGO.search(text)
     if not match:
         return None
-    unit = UNITS[match["suffix"]].get(match["unit"])
-    if unit is None:
-        raise BadDate(f"unsupported relative date: {text!r}")
     count = match["count"]
+    before = WORD_BEFORE.search(text[:match.start()])
+    if before and (not (count or "").isdigit() or before["word"] in UNITS[match["suffix"]]):
+        return None
+    unit = UNITS[match["suffix"]].get(match["unit"])
+    if unit is None:  # "півгодини тому"; or months and years, which dateparser turns down too
+        return None
     amount = int(count) if count and count.isdigit() else 1
     return now - timedelta(**{unit: amount})
 
@@ -217,6 +269,46 @@ def _absolute(text: str, now: datetime, zone: tzinfo, day_first: bool) -> dateti
         return None
     moment = _local(day, _time(text), zone)
     return moment
+
+
+def _dateparser(text: str, now: datetime, zone: tzinfo, day_first: bool) -> datetime | None:
+    """What the fast readers do not know, read by dateparser: only text that looks like a date,
+    and only a day or a moment (not "May" or "2024"). Up to :data:`MAX_SKIPPED_WORDS` leading
+    words that are not part of the date are skipped."""
+    if not LOOKS_LIKE_DATE.search(text):
+        return None
+    _time(text)  # a time such as "13:05 PM" is bad whatever dateparser makes of it
+    words = _numbers_to_digits(text).split()
+    parser = _date_parser(now.astimezone(zone).replace(tzinfo=None, microsecond=0))
+    for start in range(min(len(words), MAX_SKIPPED_WORDS + 1)):
+        candidate = " ".join(words[start:])
+        if not LOOKS_LIKE_DATE.search(candidate):
+            return None
+        data = parser.get_date_data(candidate)
+        if data.date_obj is None:
+            continue
+        if data.period not in ("day", "week", "time"):
+            return None
+        moment = data.date_obj
+        return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    return None
+
+
+@functools.lru_cache(maxsize=64)  # one per page: its dates share the moment it was served
+def _date_parser(local_now: datetime) -> DateDataParser:
+    return DateDataParser(languages=["ru", "uk", "en"],
+                          settings={"RELATIVE_BASE": local_now, "PREFER_DATES_FROM": "past"})
+
+
+def _numbers_to_digits(text: str) -> str:
+    """``сорок пять минут`` → ``45 минут``, ``a few minutes`` → ``3 minutes``."""
+    def digits(match: re.Match) -> str:
+        if match["phrase"]:
+            return NUMBER_PHRASES[match["phrase"]]
+        if match["tens"]:
+            return str(NUMBER_WORDS[match["tens"]] + NUMBER_WORDS.get(match["unit"] or "", 0))
+        return str(NUMBER_WORDS[match["word"]])
+    return NUMBER_WORD.sub(digits, text)
 
 
 def _day(text: str, local_now: datetime, day_first: bool) -> date | None:
@@ -278,6 +370,7 @@ def _local(day: date, clock: time, zone: tzinfo) -> datetime:
 
 def _normalise(value: str) -> str:
     text = (value or "").replace("\u00a0", " ").replace("\u202f", " ").strip().lower()
+    text = text.replace("\u2019", "'").replace("\u02bc", "'")  # п’ять, пʼять → п'ять
     return re.sub(r"\s+", " ", text)
 
 

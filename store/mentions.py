@@ -12,7 +12,14 @@ from sqlite_utils import Database
 
 from store.db import StoreError
 from store.erased import erased_of
-from store.identity import author_id, canonical_url, content_hash, fold_for_search, mention_id
+from store.identity import (
+    author_id,
+    canonical_url,
+    content_hash,
+    fold_for_search,
+    mention_id,
+    without_session,
+)
 from store.textcheck import became_garbled, looks_garbled
 
 logger = logging.getLogger(__name__)
@@ -87,7 +94,7 @@ def _upsert(db: Database, mention: Mapping) -> str:
     row = {
         "id": mention_id(source_id, url),
         "source_id": source_id,
-        "url": url,
+        "url": without_session(url),
         "canonical_url": canonical_url(url),
         "kind": kind,
         "thread_id": mention.get("thread_id"),

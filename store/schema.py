@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 
 from sqlite_utils import Database, Migrations
+
+from store.identity import canonical_url, mention_id, without_session
 
 MIGRATIONS = Migrations("otklik")
 
@@ -448,6 +451,84 @@ def m014_crawl_run_process(db: Database) -> None:
     interrupted rather than running for ever."""
     _run(db, """ALTER TABLE crawl_runs ADD COLUMN pid INTEGER;
                 ALTER TABLE crawl_runs ADD COLUMN host TEXT""")
+
+
+@MIGRATIONS()
+def m015_canonical_urls(db: Database) -> None:
+    """Mentions re-keyed by the canonical URL that normalises percent-encoding and drops
+    session ids (``/тема/5`` and ``/%D1%82…/5`` are one post; ``sid=`` is no part of it).
+    Every mention's ``id``, ``canonical_url`` and stored ``url`` are computed again; where
+    two rows become one post, the earliest (lowest ``seq``) stays and takes the other's tags,
+    hits, history, corrections, cluster places and embeddings (its own win where both have
+    one), the references to it (``parent_id``, ``duplicate_of``, alerts' examples) and the
+    other is deleted with its search row. Re-running it changes nothing."""
+    moves, seen = [], {}
+    for seq, old_id, source_id, url, canonical in db.execute(
+            "SELECT seq, id, source_id, url, canonical_url FROM mentions ORDER BY seq"):
+        new_id, stored, new_canonical = (mention_id(source_id, url), without_session(url),
+                                         canonical_url(url))
+        keep = new_id not in seen
+        seen.setdefault(new_id, seq)
+        if new_id != old_id or not keep or canonical != new_canonical or url != stored:
+            moves.append((seq, old_id, new_id, int(keep), stored, new_canonical))
+    if not moves:
+        return
+    db.execute("PRAGMA defer_foreign_keys = ON")  # ids and references move one at a time
+    _run(db, """DROP TABLE IF EXISTS temp.rekeyed;
+        CREATE TEMP TABLE rekeyed (seq INTEGER PRIMARY KEY, old_id TEXT NOT NULL UNIQUE,
+            new_id TEXT NOT NULL, keep INTEGER NOT NULL, url TEXT NOT NULL,
+            canonical_url TEXT NOT NULL, parked TEXT NOT NULL UNIQUE)""")
+    db.conn.executemany(
+        "INSERT INTO temp.rekeyed VALUES (?, ?, ?, ?, ?, ?, '~' || ?)",
+        [(*move, move[0]) for move in moves])
+    dependants = _mention_dependants(db)
+    # Every moved row and what depends on it is parked on a placeholder id ("~seq"), so
+    # that no new id is taken while the rows are re-keyed.
+    for table, column in dependants:
+        db.execute(f"""UPDATE {table} SET {column} = (SELECT parked FROM temp.rekeyed
+                       WHERE old_id = {table}.{column})
+                       WHERE {column} IN (SELECT old_id FROM temp.rekeyed)""")
+    _run(db, """UPDATE mentions SET id = (SELECT parked FROM temp.rekeyed r
+            WHERE r.seq = mentions.seq) WHERE seq IN (SELECT seq FROM temp.rekeyed);
+        UPDATE mentions SET id = r.new_id, url = r.url, canonical_url = r.canonical_url
+            FROM temp.rekeyed r WHERE r.seq = mentions.seq AND r.keep""")
+    for table, column in dependants:
+        for keep in (1, 0):  # the kept row's own first: they win where both have one
+            db.execute(f"""UPDATE OR IGNORE {table} SET {column} = (SELECT new_id
+                           FROM temp.rekeyed WHERE parked = {table}.{column})
+                           WHERE {column} IN (SELECT parked FROM temp.rekeyed
+                                              WHERE keep = {keep})""")
+        db.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT parked FROM temp.rekeyed)")
+    for column in ("parent_id", "duplicate_of"):
+        db.execute(f"""UPDATE mentions SET {column} = (SELECT new_id FROM temp.rekeyed
+                       WHERE old_id = mentions.{column})
+                       WHERE {column} IN (SELECT old_id FROM temp.rekeyed)""")
+    _run(db, """UPDATE mentions SET duplicate_of = NULL WHERE duplicate_of = id;
+        DELETE FROM mentions_fts WHERE rowid IN (SELECT seq FROM temp.rekeyed WHERE NOT keep);
+        DELETE FROM mentions WHERE seq IN (SELECT seq FROM temp.rekeyed WHERE NOT keep)""")
+    renamed = {old: new for _, old, new, *_ in moves if old != new}
+    for alert_id, examples in db.execute("SELECT id, example_ids FROM alerts").fetchall():
+        ids = json.loads(examples or "[]")
+        kept = list(dict.fromkeys(renamed.get(example, example) for example in ids))
+        if kept != ids:
+            db.execute("UPDATE alerts SET example_ids = ? WHERE id = ?",
+                       [json.dumps(kept), alert_id])
+    if db.execute("SELECT 1 FROM temp.rekeyed WHERE NOT keep LIMIT 1").fetchone():
+        _run(db, """DELETE FROM cluster_days;
+            INSERT INTO cluster_days (cluster_id, day, members)
+                SELECT c.cluster_id, date(m.published_at), count(*)
+                FROM cluster_members c JOIN mentions m ON m.id = c.mention_id
+                WHERE date(m.published_at) IS NOT NULL GROUP BY 1, 2""")
+    db.execute("DROP TABLE temp.rekeyed")
+
+
+def _mention_dependants(db: Database) -> list[tuple[str, str]]:
+    """Every ``(table, column)`` whose foreign key names ``mentions.id``."""
+    tables = [row[0] for row in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    return [(table, key[3]) for table in tables
+            for key in db.execute(f"PRAGMA foreign_key_list('{table}')")
+            if key[2] == "mentions" and key[4] == "id"]
 
 
 # Trigger bodies carry no ON CONFLICT clause: the conflict policy of the statement firing

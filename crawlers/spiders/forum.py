@@ -10,8 +10,9 @@ Source options:
 * ``engine`` — an engine of ``crawlers/engines.yaml``; by default it is detected from the
   first page (generator tag, class names, URL shapes);
 * ``boards`` — board URLs, relative to the source ``url`` (default: the ``url`` itself);
-* ``timezone`` — the IANA time zone the forum shows its dates in (default ``UTC``); used for
-  dates printed without an offset (``12.03.2024, 14:05``, ``вчера в 14:05``);
+* ``timezone`` — the time zone the forum shows its dates in: an IANA name (``Europe/Kyiv``) or
+  an offset (``UTC+3``, ``GMT-06:00``; default ``UTC``); used for dates printed without an
+  offset (``12.03.2024, 14:05``, ``вчера в 14:05``);
 * ``day_first`` — ``true`` when the forum prints ``03/04/2024`` or ``03-04-2024`` day first;
 * ``encoding`` — force a page encoding (e.g. ``windows-1251``) for forums that declare a wrong
   one; without it the HTTP header, then ``<meta charset>`` / ``<meta http-equiv>``, decide.

@@ -9,6 +9,15 @@ Options (``options:`` of a ``kind: rss`` source):
 * ``keep_all`` (default false): keep every item (a brand's own newsroom) instead of only
   those naming one of the source's ``brands`` (all catalogue brands when none are listed).
 
+A feed that is not well-formed XML (a bare ``&``, an undeclared entity, a cut-off document)
+is read again by ``feedparser``'s lenient parser: the items it can recover are kept, and the
+feed is logged and counted as ``feeds/malformed``.
+
+Forum feeds (Discourse ``posts.rss``, phpBB, XenForo) quote other posts in an item's HTML
+(``aside.quote``, ``blockquote``, ``<cite>X wrote:</cite>``): when the text comes from the
+feed, quoted words go to the mention's ``quotes``, with their author when shown, and not
+into its own text.
+
 Incremental: every item's signature (its updated or published date and its title) is
 remembered when a crawl finishes; an item the feed shows unchanged is neither fetched nor
 parsed again, an item with a newer date or a new title is fetched again.
@@ -17,11 +26,14 @@ parsed again, an item with a newer date or a new title is fetched again.
 from __future__ import annotations
 
 import html as html_lib
+import re
 from dataclasses import dataclass, field
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urljoin
 
+import feedparser
+import lxml.html
 import scrapy
 from lxml import etree
 from scrapy.http import Response, TextResponse
@@ -45,6 +57,17 @@ NS = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
 }
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+_QUOTE_CLASS = "contains(concat(' ', normalize-space(@class), ' '), ' quote ')"
+_TITLE_CLASS = ("contains(concat(' ', normalize-space(@class), ' '), ' title ') or "
+                "contains(concat(' ', normalize-space(@class), ' '), ' bbCodeBlock-title ')")
+_A_QUOTE = f"self::blockquote or self::aside[{_QUOTE_CLASS}]"
+# Quotes not inside another quote (a quote in a quote is part of the outer one).
+OUTER_QUOTES = f".//*[{_A_QUOTE}][not(ancestor::*[{_A_QUOTE}])]"
+# "alice wrote:", "alice написал(а):", "alice писав(ла):", "alice said:" → "alice".
+ATTRIBUTION = re.compile(
+    r"^(?:quote|цитата)?\s*:?\s*(?P<author>.*?)\s*(?:\b(?:wrote|said|writes|пишет|написала?|"
+    r"написал\(а\)|писала?|писав|писав\(ла\)|написав|написав\(ла\)|пише)\b.*|:\s*)?$",
+    re.IGNORECASE | re.DOTALL)
 ROOT = Path(__file__).resolve().parent.parent.parent
 TRUE = {"true", "yes", "on", "1"}
 FALSE = {"false", "no", "off", "0"}
@@ -90,23 +113,26 @@ class FeedItem:
 @dataclass
 class Feed:
     """A parsed feed: ``kind`` is ``rss``, ``rdf`` or ``atom``; ``problems`` lists items
-    that could not be used, as ``(reason, detail)``."""
+    that could not be used, as ``(reason, detail)``; ``malformed`` says what was wrong with
+    a feed that is not well-formed XML (its items are what could be recovered)."""
 
     kind: str
     title: str | None
     items: list[FeedItem] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
+    malformed: str | None = None
 
 
 def parse_feed(body: bytes, url: str) -> Feed:
-    """Parse an RSS 2.0, RSS 1.0 (RDF) or Atom document; raise :class:`BadFeed` if it is
-    broken. Relative links are resolved against ``xml:base`` or ``url``."""
+    """Parse an RSS 2.0, RSS 1.0 (RDF) or Atom document; a document that is not well-formed
+    XML is read leniently (see :func:`parse_malformed_feed`). :class:`BadFeed` when nothing
+    can be read. Relative links are resolved against ``xml:base`` or ``url``."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=False,
                              remove_blank_text=False, huge_tree=False)
     try:
         root = etree.fromstring(body.lstrip(), parser=parser, base_url=url)
     except etree.XMLSyntaxError as error:
-        raise BadFeed("bad_xml", str(error)) from None
+        return parse_malformed_feed(body, url, str(error))
     if root is None:
         raise BadFeed("bad_xml", "empty document")
     base = urljoin(url, root.get(XML_BASE) or "")
@@ -131,6 +157,55 @@ def parse_feed(body: bytes, url: str) -> Feed:
             _add(feed, element, base, lambda e, b: _atom_entry(e, b, feed_author))
         return feed
     raise BadFeed("not_a_feed", f"root element {root.tag!r}")
+
+
+FEEDPARSER_KINDS = {"rss10": "rdf", "rss090": "rdf", "atom03": "atom", "atom10": "atom"}
+
+
+def parse_malformed_feed(body: bytes, url: str, error: str) -> Feed:
+    """A feed that is not well-formed XML, read by ``feedparser``'s lenient parser: the items
+    it recovers, with ``malformed`` set to ``error``; :class:`BadFeed` (``bad_xml``) when it
+    finds no feed at all. Dates and authors are read as :func:`parse_feed` reads them."""
+    if not body.strip():
+        raise BadFeed("bad_xml", "empty document")
+    parsed = feedparser.parse(body, response_headers={"content-location": url},
+                              sanitize_html=False, resolve_relative_uris=False)
+    if not parsed.version and not parsed.entries:
+        raise BadFeed("bad_xml", error)
+    kind = FEEDPARSER_KINDS.get(parsed.version, "atom" if parsed.version.startswith("atom")
+                                else "rss")
+    feed = Feed(kind, _plain_title(parsed.feed.get("title")), malformed=error)
+    for entry in parsed.entries:
+        _add(feed, entry, url, _feedparser_entry)
+    return feed
+
+
+def _feedparser_entry(entry, base: str) -> FeedItem:
+    guid = (entry.get("id") or "").strip() or None
+    link = (entry.get("link") or "").strip()
+    if not link and guid and (entry.get("guidislink") or guid.startswith(("http://",
+                                                                          "https://"))):
+        link = guid
+    if not link:
+        raise _NoLink(guid or entry.get("title") or "item without link")
+    author = (entry.get("author") or "").strip()
+    if author:
+        name, address = parseaddr(author)  # "press@volna.example (Anna Petrenko)"
+        author = name or address or author
+    content = entry.get("content") or [{}]
+    return FeedItem(
+        link=urljoin(base, link),
+        guid=guid,
+        title=_plain_title(entry.get("title")),
+        published=_rss_date(entry.get("published")),
+        updated=_rss_date(entry.get("updated")),
+        author=author or None,
+        author_url=(entry.get("author_detail") or {}).get("href"),
+        summary_html=(entry.get("summary") or "").strip(),
+        content_html=(content[0].get("value") or "").strip(),
+        categories=[c for c in (t.get("label") or t.get("term") for t in entry.get("tags", []))
+                    if c],
+    )
 
 
 def _add(feed: Feed, element, base: str, parse) -> None:
@@ -303,6 +378,45 @@ def _atom_entry(entry, base: str, feed_author) -> FeedItem:
     )
 
 
+def split_feed_quotes(fragment: str) -> tuple[str, list[dict]]:
+    """An item's forum HTML → (the author's own words, quotes ``{"author", "html"}``).
+
+    A quote is a ``blockquote`` or a Discourse ``aside.quote``; its author is the
+    ``data-username`` / ``data-author`` attribute, else the quote's title (Discourse
+    ``div.title`` "alice:") or ``<cite>`` ("alice wrote:"), which are not part of the quoted
+    words. The author is ``None`` when not shown."""
+    if not fragment or not fragment.strip():
+        return "", []
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return fragment, []
+    quotes = []
+    for element in root.xpath(OUTER_QUOTES):
+        quotes.append(_quote(element))
+        element.drop_tree()
+    return lxml.html.tostring(root, encoding="unicode"), quotes
+
+
+def _quote(element) -> dict:
+    """One outermost quote as ``{"author", "html"}``; its title and cite are dropped, and so
+    are the titles of the quotes nested in it."""
+    author = element.get("data-username") or element.get("data-author")
+    labels = element.xpath(f"./div[{_TITLE_CLASS}] | ./cite | ./*[not({_A_QUOTE})]/cite")
+    for label in labels:
+        if not author:
+            match = ATTRIBUTION.match(" ".join(label.text_content().split()))
+            author = match["author"] if match else None
+        label.drop_tree()
+    for nested_label in element.xpath(f".//*[{_A_QUOTE}]/div[{_TITLE_CLASS}]"):
+        nested_label.drop_tree()
+    inner = element.find("blockquote") if element.tag == "aside" else None
+    inner = element if inner is None else inner
+    html = (html_lib.escape(inner.text or "") + "".join(
+        lxml.html.tostring(child, encoding="unicode") for child in inner)).strip()
+    return {"author": (author or "").strip() or None, "html": html}
+
+
 def flag(value: object, default: bool) -> bool:
     """An option given as YAML text (``true``, ``no``, …) → bool."""
     if value is None or value == "":
@@ -376,6 +490,10 @@ class RssSpider(SourceSpider):
             self.skip(error.reason, response.url, error.detail[:200])
             return
         self.count("pages/posts_expected")
+        if feed.malformed:
+            self.logger.warning("malformed feed %s (%d items recovered): %s", response.url,
+                                len(feed.items), feed.malformed[:200])
+            self.count("feeds/malformed")
         for reason, detail in feed.problems:
             self.skip(reason, response.url, detail)
         for item in feed.items:
@@ -454,12 +572,14 @@ class RssSpider(SourceSpider):
 
     def mention(self, item: FeedItem, feed_title, brands, article) -> Mention:
         """An item as a ``Mention``: the article's main text, else the feed's content or
-        summary."""
+        summary with its quotes apart."""
+        quotes: list[dict] = []
         if article is not None:
             text, origin = article.text, f"article:{article.method}"
         else:
-            text = html_to_text(item.content_html) or html_to_text(item.summary_html)
-            origin = "feed"
+            own_html, quotes = split_feed_quotes(
+                item.content_html if html_to_text(item.content_html) else item.summary_html)
+            text, origin = html_to_text(own_html), "feed"
         metadata = {"feed": feed_title, "categories": item.categories, "text_from": origin}
         if brands:
             metadata["brands"] = brands
@@ -468,6 +588,7 @@ class RssSpider(SourceSpider):
             url=canonical_url(item.link),
             kind="article",
             text=text,
+            quotes=quotes,
             title=item.title,
             thread_id=canonical_url(item.link),
             author_handle=item.author,
