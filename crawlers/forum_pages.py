@@ -22,7 +22,7 @@ from crawlers import selectors as sel
 from crawlers.board_structure import find_topics, next_page, topic_id
 from crawlers.dates import BadDate, pick_date
 from crawlers.engines import Engine
-from crawlers.structure import find_posts
+from crawlers.structure import clean_body, find_posts
 
 SELECTORS, STRUCTURE = "selectors", "structure"
 
@@ -199,6 +199,7 @@ def read_post(block, context: PageContext, engine: Engine) -> ReadPost:
             post.edited_at = None
     for element in sel.all_elements(body, e.body_drop):
         element.drop()
+    post.edited = clean_body(body.root) or post.edited
     post.quotes = [_read_quote(quote, engine) for quote in sel.outermost(sel.elements(body,
                                                                                       e.quote))]
     post.body_html = body.get() or ""

@@ -220,17 +220,27 @@ def _read_block(block, carrier: tuple[str, str], page_url: str) -> FoundPost:
     body, quotes, edited = None, [], None
     if found is not None:
         body = _own_copy(found)
-        edited = _cut_edit_notices(body)
-        for dropped in _signatures(body) + _ui_labels(body):
-            _drop(dropped)
+        edited = clean_body(body)
         quotes = [_read_quote(quote) for quote in _outermost_quotes(body)]
     inside = set() if found is None else {id(element) for element in found.iter()}
     outside = [element for element in everything
                if id(element) not in inside and not _in_quote(element, block)]
+    # a date the body's wrapper holds (vBulletin 5) when none is outside it
+    dates = _dates(block, outside) or _dates(block, [element for element in everything
+                                                     if not _in_quote(element, block)])
     return FoundPost(
         anchor=anchor, number=number, permalink=_permalink(block, anchor, number, page_url),
-        author=author, author_url=author_url, date_candidates=_dates(block, outside),
+        author=author, author_url=author_url, date_candidates=dates,
         body=body, quotes=quotes, edited=edited or _edit_notice(outside))
+
+
+def clean_body(body) -> str | None:
+    """Cut what is not the author's words out of a post body, in place: "edited by" notices
+    (whose text is returned), signatures and the labels of code, spoiler and quote blocks."""
+    edited = _cut_edit_notices(body)
+    for dropped in _signatures(body) + _ui_labels(body):
+        _drop(dropped)
+    return edited
 
 
 def _cut_edit_notices(body) -> str | None:
@@ -559,7 +569,8 @@ def _dates(block, outside: list) -> list[str]:
 
 LABEL_PREFIX = re.compile(r"^(?:posted|post(?:ed)?\s+on|date|дата|добавлено|отправлено|"
                           r"опубликовано|додано|надіслано|sent)\s*:?\s*", re.IGNORECASE)
-NOT_POST_DATE = re.compile(r"regist|joined|member since|зарегистр|регистрац|зареєстр|"
+NOT_POST_DATE = re.compile(r"regist|joined|join date|member since|дата регистрации|"
+                           r"дата реєстрації|зарегистр|регистрац|зареєстр|"
                            r"реєстрац|с нами|на форуме с|last (?:visit|active)|был[аи]? "
                            r"на сайте|birthday|день рождения", re.IGNORECASE)
 
@@ -587,9 +598,13 @@ EDIT_HINT = re.compile(r"(?:^|\s)[\w-]*(?:notice|lastedit|edited|editnote|edit_b
 
 
 def _is_edit_notice(element) -> bool:
+    """An "edited by" notice: an edit-hinted element saying so, or a short one that starts
+    with those words ("Last edited by olena_k; 11-12-2026 at 05:02 PM")."""
     text = element.text_content() or ""
-    return bool(len(text) <= 300 and EDIT_HINT.search(_classes(element))
-                and EDIT_TEXT.search(text))
+    if len(text) > 300:
+        return False
+    return bool((EDIT_HINT.search(_classes(element)) and EDIT_TEXT.search(text))
+                or EDIT_NOTICE_TEXT.match(" ".join(text.split())))
 
 
 def _edit_notice(outside: list) -> str | None:
