@@ -20,9 +20,12 @@ from crawlers.structure import DATE_TEXT
 TOPIC_URL = re.compile(
     r"viewtopic\.php\?(?:[^#]*?[&;])?t=(\d+)|viewtopic\.php\?(?:[^#]*?[&;])?id=(\d+)|"
     r"showthread\.php\?(?:[^#]*?&)?(?:t|tid)=(\d+)|showthread\.php\?(\d+)|"
-    r"/threads/(?:[^/?#]*\.)?(\d+)(?:/|$|[?#])|index\.php\?topic=(\d+)|"
-    r"[?&]showtopic=(\d+)|/topic/(\d+)|/discussion/(\d+)|/forum/\d+-(\d+)(?:-\d+)?|"
-    r"/t/[^/?#]+/(\d+)|/topics?/(\d+)|/thread/(\d+)",
+    r"(?:^|/)threads/(?:[^/?#]*\.)?(\d+)(?:/|$|[?#])|index\.php\?topic=(\d+)|"
+    r"[?&]showtopic=(\d+)|(?:^|/)topic/(\d+)|(?:^|/)discussion/(\d+)|"
+    r"(?:^|/)forum/\d+-(\d+)(?:-\d+)?|(?:^|/)t/[^/?#]+/(\d+)|(?:^|/)topics?/(\d+)|"
+    r"(?:^|/)thread/(\d+)|"
+    r"(?<!/forum)(?<!/forums)(?<!/member)(?<!/members)(?<!/user)(?<!/users)(?<!/profile)"
+    r"/(\d{2,})-[\w%-]+/?(?:page\d+)?(?:$|[?#])",
     re.IGNORECASE)
 NEXT_TEXT = re.compile(r"^\s*(?:next(?:\s+page)?|следующая(?:\s+страница)?|далее|вперёд|вперед|"
                        r"наступна(?:\s+сторінка)?|далі)?\s*[›»>→]{0,2}\s*$", re.IGNORECASE)

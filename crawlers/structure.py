@@ -22,7 +22,8 @@ from lxml import etree, html
 POST_ID = re.compile(
     r"^(?P<prefix>p|post|post_|post-|postid|postid_|msg|msg_|message|message_|message-|entry"
     r"|comment|comment_|comment-|elComment_|post_id_|reply|reply_|reply-|td_post_|pid|pid_"
-    r"|node|node_|node-|js-post-|forumpost|forumpost_|)(?P<number>\d{3,})$",
+    r"|node|node_|node-|js-post-|forumpost|forumpost_|Discussion_|discussion-|topic_|)"
+    r"(?P<number>\d{3,})$",
     re.IGNORECASE)
 ID_ATTRIBUTES = ("id", "name", "data-pid", "data-post-id", "data-postid", "data-node-id",
                  "data-content", "data-commentid")
@@ -130,19 +131,34 @@ def find_posts(root: html.HtmlElement, page_url: str) -> list[FoundPost]:
     """The posts of a topic page, in page order; ``[]`` when no repeated post block is found.
 
     Each group of id carriers sharing a prefix (``p…``, ``post_…``) is read; the group whose
-    blocks read best (most with an author, a date and a body) wins.
+    blocks read best (most with an author, a date and a body) wins. Whole posts of other
+    groups outside its blocks join it: a topic's opening post often carries another id
+    (``Discussion_12`` before ``Comment_13``, ``Comment_14``…).
     """
-    best: list[FoundPost] = []
-    best_score = 0.0
+    groups = []
     for carriers in _carrier_groups(root).values():
-        blocks = _blocks(carriers)
-        if not blocks:
-            continue
-        posts = [_read_block(block, carrier, page_url) for carrier, block in blocks]
-        score = sum((p.problem is None) + (p.author is not None) for p in posts)
-        if score > best_score:
-            best, best_score = posts, score
-    return best
+        read = [(_read_block(block, carrier, page_url), block)
+                for carrier, block in _blocks(carriers)]
+        if read:
+            groups.append(read)
+    if not groups:
+        return []
+    best = max(groups, key=lambda read: sum((p.problem is None) + (p.author is not None)
+                                            for p, _ in read))
+    taken = {id(block) for _, block in best}
+    covered = {id(e) for _, block in best for e in block.iter()}
+    joined = list(best)
+    for read in groups:
+        for post, block in read:
+            whole = post.problem is None and post.author is not None
+            if whole and id(block) not in covered and not any(
+                    id(ancestor) in taken for ancestor in block.iterancestors()) and not (
+                    {id(e) for e in block.iter()} & taken):
+                joined.append((post, block))
+                taken.add(id(block))
+                covered |= {id(e) for e in block.iter()}
+    order = {id(element): n for n, element in enumerate(root.iter())}
+    return [post for post, block in sorted(joined, key=lambda pair: order[id(pair[1])])]
 
 
 # -- finding the post blocks --------------------------------------------------------------------
