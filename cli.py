@@ -479,6 +479,8 @@ def _print_crawl_results(crawled: dict[str, dict]) -> None:
             f"{f'{refused} refused, ' if refused else ''}"
             f"finished: {crawl_stats.get('finish_reason', '?')}"
         )
+        for flag in crawl_stats.get("otklik/flags", []):
+            console.print(f"{source_id}: {flag}", style="bold red", highlight=False)
 
 
 # failures of input, files or the store, each shown as one line; click reports usage errors

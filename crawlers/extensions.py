@@ -8,18 +8,41 @@ import store
 from crawlers.spiders.base import THREADS_STATE
 
 LAYOUT_CHANGED = "layout changed"
+UNREADABLE = "unreadable"
 STORE_FAILED = "store failed"
 
 
 def health_flags(stats: dict, stored_before: int) -> list[str]:
-    """Flags for a finished crawl: pages that should hold posts (or a board's topics) gave
-    none, yet posts were found there before, means the site's markup changed rather than that
-    nothing is new."""
-    pages = stats.get("otklik/pages/posts_expected", 0) + stats.get("otklik/pages/no_topics", 0)
+    """Flags for a finished crawl. Pages that should hold posts (or a board's topics) gave
+    none: if posts were found there before, the site's markup changed (``layout changed``);
+    if the source never gave a post, it is ``unreadable``, with the reason."""
+    no_topics = stats.get("otklik/pages/no_topics", 0)
+    topic_pages = stats.get("otklik/pages/posts_expected", 0)
     parsed = stats.get("otklik/posts/parsed", 0)
-    if pages > 0 and parsed == 0 and stored_before > 0:
+    if no_topics + topic_pages == 0 or parsed > 0:
+        return []
+    if stored_before > 0:
         return [LAYOUT_CHANGED]
-    return []
+    return [f"{UNREADABLE}: {unreadable_reason(stats)}"]
+
+
+def unreadable_reason(stats: dict) -> str:
+    """Why a crawl read no post, in words: which step found nothing, and the skips."""
+    engine = next((key.removeprefix("otklik/engine/") for key in stats
+                   if key.startswith("otklik/engine/")), None)
+    skips = sorted(((key.removeprefix("otklik/skipped/"), count) for key, count in stats.items()
+                    if key.startswith("otklik/skipped/")), key=lambda item: -item[1])
+    topic_pages = stats.get("otklik/pages/posts_expected", 0)
+    if topic_pages == 0:
+        found = (f"the {engine} selectors and the page structure" if engine and engine
+                 != "unknown" else "the page structure")
+        reason = (f"{stats.get('otklik/pages/no_topics', 0)} board page(s) listed no topic "
+                  f"that {found} could find")
+    else:
+        reason = f"{topic_pages} topic page(s) held no readable post"
+    if skips:
+        reason += "; skipped: " + ", ".join(f"{name} {count}" for name, count in skips[:4])
+    return reason
 
 
 def run_status(reason: str, stats: dict) -> str:
@@ -71,6 +94,7 @@ class CrawlRunRecorder:
             store.finish_run(db, self.run_id, status, _summary(stats), flags)
         if flags:
             spider.logger.warning("source %s: %s", spider.source.id, ", ".join(flags))
+            self.crawler.stats.set_value("otklik/flags", flags)
 
 
 def _summary(stats: dict) -> dict:

@@ -1,11 +1,14 @@
 """A real ``otklik crawl`` of a phpBB forum served on 127.0.0.1."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 import urllib.request
 
 import pytest
-from conftest import run_crawl, write_sources
+from conftest import ROOT, run_crawl, write_sources
 
 import store
 from demo.site import start_server
@@ -139,6 +142,37 @@ def test_health_flags_cover_board_pages_that_lost_their_topics():
     from crawlers.extensions import LAYOUT_CHANGED, health_flags
 
     assert health_flags({"otklik/pages/no_topics": 2}, stored_before=45) == [LAYOUT_CHANGED]
-    assert health_flags({"otklik/pages/no_topics": 2}, stored_before=0) == []
+    # a source that never gave a post is not "changed" but unreadable, and says why
+    assert health_flags({"otklik/pages/no_topics": 2, "otklik/engine/phpbb": 1},
+                        stored_before=0) == [
+        "unreadable: 2 board page(s) listed no topic that the phpbb selectors and the page "
+        "structure could find"]
+    assert health_flags({"otklik/pages/posts_expected": 4, "otklik/skipped/bad_date": 20},
+                        stored_before=0) == [
+        "unreadable: 4 topic page(s) held no readable post; skipped: bad_date 20"]
     assert health_flags({"otklik/pages/posts_expected": 3, "otklik/posts/parsed": 30},
                         stored_before=45) == []
+
+
+def test_a_source_that_never_gave_a_post_is_flagged_unreadable(fixture_server, tmp_path):
+    site = tmp_path / "site"
+    (site / "board").mkdir(parents=True)
+    (site / "board" / "index.html").write_text(
+        "<!DOCTYPE html><html><head><title>Volna club</title></head><body>"
+        "<div id='app'>Loading…</div><script src='/app.js'></script></body></html>",
+        encoding="utf-8")
+    server = fixture_server(site)
+    sources = write_sources(tmp_path / "sources.yaml", {
+        "id": "spa", "kind": "forum", "url": f"{server.base_url}/board/", "since_days": 30})
+    db_path = tmp_path / "crawl.db"
+    crawled = run_crawl(sources, db_path, jobs=False)
+    assert crawled.returncode == 0, crawled.stderr
+    assert ("spa: unreadable: 1 board page(s) listed no topic that the page structure could "
+            "find") in " ".join((crawled.stdout + crawled.stderr).split())
+    with store.open_db(db_path) as db:
+        (run,) = store.last_runs(db)
+    assert run["flags"][0].startswith("unreadable: ")
+    stats = subprocess.run([sys.executable, str(ROOT / "cli.py"), "stats", "--db", str(db_path)],
+                           capture_output=True, text=True, timeout=120, cwd=ROOT,
+                           env={**os.environ, "COLUMNS": "250"})
+    assert "unreadable: 1 board page(s) listed no topic" in stats.stdout
