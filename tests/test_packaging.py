@@ -1,6 +1,8 @@
 """Otklik as a package: ``pip install .`` gives a working ``otklik`` run from any folder, with
 its dependencies declared, its default configuration, models, page scripts and demo files
-inside; a ``data/`` folder of the user's own still wins over the installed defaults."""
+inside; a ``data/`` folder of the user's own still wins over the installed defaults. And the
+setup's Debian packages: ``scripts/system-deps.sh`` installs only what is missing, or says in
+one line why it cannot."""
 
 import os
 import shutil
@@ -167,3 +169,50 @@ def test_the_installed_otklik_checks_crawls_and_tags_from_any_folder(installed, 
     assert tagged.returncode == 0, tagged.stdout + tagged.stderr
     assert "tagged 2 mentions (0 failed" in tagged.stdout
     assert "Loading weights" not in tagged.stdout + tagged.stderr
+
+
+def _system_deps(tmp_path, *, uid: int, installed: set[str], sudo: bool):
+    """Run scripts/system-deps.sh with stand-ins for id, dpkg-query, apt-get (and sudo):
+    returns the finished process and the apt-get calls it made."""
+    stubs = tmp_path / "bin"
+    stubs.mkdir(parents=True)
+    calls = tmp_path / "apt-calls"
+    scripts = {
+        "id": f"echo {uid}",
+        "dpkg-query": f'for last; do :; done; case " {" ".join(installed)} " in'
+                      ' *" $last "*) printf installed;; *) exit 1;; esac',
+        "apt-get": f'echo "$*" >> {calls}',
+        **({"sudo": '"$@"'} if sudo else {}),
+    }
+    for name, body in scripts.items():
+        (stubs / name).write_text(f"#!/bin/sh\n{body}\n")
+        (stubs / name).chmod(0o755)
+    (stubs / "env").symlink_to(shutil.which("env"))
+    result = subprocess.run(["/bin/bash", str(ROOT / "scripts" / "system-deps.sh"), "test"],
+                            capture_output=True, text=True, env={"PATH": str(stubs)}, timeout=30)
+    return result, calls.read_text().splitlines() if calls.exists() else []
+
+
+ALL_DEBIAN = {"python3-venv", "make", "chromium", "chromium-driver", "fonts-dejavu-core"}
+
+
+def test_system_deps_runs_no_apt_when_everything_is_installed(tmp_path):
+    result, apt = _system_deps(tmp_path, uid=1000, installed=ALL_DEBIAN, sudo=False)
+    assert (result.returncode, apt) == (0, []), result.stderr
+
+
+def test_system_deps_installs_only_the_missing_packages_after_one_update(tmp_path):
+    result, apt = _system_deps(tmp_path, uid=0, installed=ALL_DEBIAN - {"chromium"}, sudo=False)
+    assert result.returncode == 0, result.stderr
+    assert apt == ["update -qq", "install -y -qq --no-install-recommends chromium"]
+    result, apt = _system_deps(tmp_path / "user", uid=1000, installed={"make"}, sudo=True)
+    assert result.returncode == 0, result.stderr
+    assert apt[0] == "update -qq" and apt[1].endswith(
+        "python3-venv chromium chromium-driver fonts-dejavu-core")
+
+
+def test_system_deps_says_in_one_line_when_it_cannot_install(tmp_path):
+    result, apt = _system_deps(tmp_path, uid=1000, installed=set(), sudo=False)
+    assert result.returncode != 0 and apt == []
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "neither root nor sudo" in result.stderr and "chromium" in result.stderr
