@@ -198,7 +198,9 @@ def run_app(
            "OTKLIK_CATALOGUE": str(Path(catalogue).resolve())}
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
                "--server.address", "127.0.0.1", "--server.port", str(port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+               "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               # a served dashboard watches no files: no reruns, no inotify queue overflowing
+               "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
     console.print(f"dashboard: http://127.0.0.1:{port}")
     raise typer.Exit(subprocess.call(command, env=env))
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, Node
 
+from config.defaults import default_data_file
 from config.yaml_nodes import ConfigError, NodeReader
 
-DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "catalogue.yaml"
+DEFAULT_CATALOGUE = default_data_file("catalogue.yaml")
 LANGUAGES = ("ru", "uk", "en")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from config.catalogue import ID_PATTERN
+from config.defaults import default_data_file
 from config.yaml_nodes import ConfigError, NodeReader
 
-DEFAULT_SOURCES = Path(__file__).resolve().parent.parent / "data" / "sources.yaml"
+DEFAULT_SOURCES = default_data_file("sources.yaml")
 COMMON_FIELDS = {"id", "kind", "url"}
 OPTIONAL_FIELDS = {"title", "brands", "since_days", "max_pages", "options", "enabled"}
 

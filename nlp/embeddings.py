@@ -16,6 +16,7 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from nlp.precision import resolve_precision, set_precision
+from nlp.sentiment import quiet_transformers
 
 
 class Encoder:
@@ -33,7 +34,8 @@ class Encoder:
         self.prefix = prefix
         self.max_length = max_length
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
-        model = AutoModel.from_pretrained(self.model_dir, add_pooling_layer=False).eval()
+        with quiet_transformers():  # no "Loading weights" progress bar in `otklik tag`
+            model = AutoModel.from_pretrained(self.model_dir, add_pooling_layer=False).eval()
         self.precision = resolve_precision(precision)
         self.model = set_precision(model, self.precision, self.tokenizer)
         self.dim: int = self.model.config.hidden_size

@@ -24,10 +24,11 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from config.defaults import default_data_file
 from config.yaml_nodes import ConfigError, NodeReader
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_NLP_CONFIG = REPO_ROOT / "data" / "nlp.yaml"
+DEFAULT_NLP_CONFIG = default_data_file("nlp.yaml")
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 PRECISIONS = ("auto", "fp32", "bf16", "int8")  # see nlp.precision
 SENTIMENT_FIELDS = {"model", "labels", "precision", "max_length"}

@@ -22,9 +22,9 @@ from store.tags import HitRecord, Tag
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-PAGES = ["pages/overview.py", "pages/journey.py", "pages/trends.py", "pages/at_risk.py",
-         "pages/complaints.py", "pages/advocates.py", "pages/questions.py",
-         "pages/mentions.py", "pages/sources.py"]
+PAGES = [f"app_pages/{name}.py" for name in ("overview", "journey", "trends", "at_risk",
+                                              "complaints", "advocates", "questions",
+                                              "mentions", "sources")]
 END = datetime(2026, 11, 20, 18, tzinfo=UTC)
 XSS = "<script>alert(1)</script> Волна списала деньги <img src=x onerror=alert(2)>"
 MARKUP = "**Volna** [win](javascript:alert(3)) :red[fake] $x^2$ # big <b>bold</b>"
@@ -217,7 +217,7 @@ def page(path: str, **params) -> AppTest:
     for key, value in params.items():
         at.query_params[key] = value
     at.run()
-    if path != "pages/overview.py":
+    if path != "app_pages/overview.py":
         at.switch_page(path)
         for key, value in params.items():  # the page's own parameters, as in a shared link
             at.query_params[key] = value
@@ -249,11 +249,11 @@ def test_every_page_runs_on_an_empty_database(empty, path):
 def test_every_page_runs_on_a_populated_database(populated, path):
     at = page(path)
     assert at.title[0].value
-    assert not at.info or path in ("pages/complaints.py",), texts(at)
+    assert not at.info or path in ("app_pages/complaints.py",), texts(at)
 
 
 def test_overview_shows_kpis_with_changes_and_the_open_alert(populated):
-    at = page("pages/overview.py")
+    at = page("app_pages/overview.py")
     shown = metrics(at)
     assert set(shown) == {"Mentions", "Negative share", "Net sentiment", "Social NPS",
                           "Share of voice"}
@@ -264,7 +264,7 @@ def test_overview_shows_kpis_with_changes_and_the_open_alert(populated):
 
 
 def test_filters_change_the_numbers_and_follow_the_url(populated):
-    at = page("pages/overview.py")
+    at = page("app_pages/overview.py")
     everything = metrics(at)["Mentions"]
     at.selectbox(key="gf_lang").select("uk").run()
     ukrainian = metrics(at)["Mentions"]
@@ -272,21 +272,21 @@ def test_filters_change_the_numbers_and_follow_the_url(populated):
     assert at.query_params["lang"] == "uk"
     at.selectbox(key="gf_brand").select("telenova").run()
     assert metrics(at)["Mentions"] != ukrainian
-    at.switch_page("pages/journey.py").run()  # the filters follow to the next page
+    at.switch_page("app_pages/journey.py").run()  # the filters follow to the next page
     assert at.selectbox(key="gf_lang").value == "uk"
     assert at.query_params["brand"] == "telenova"
 
 
 def test_a_shared_link_opens_the_same_view_and_bad_values_are_named(populated):
-    at = page("pages/overview.py", brand="volna", lang="en", **{"from": "2026-11-01"})
+    at = page("app_pages/overview.py", brand="volna", lang="en", **{"from": "2026-11-01"})
     assert at.selectbox(key="gf_lang").value == "en"
     assert at.date_input(key="gf_dates").value[0].isoformat() == "2026-11-01"
-    at = page("pages/overview.py", brand="nokia")
+    at = page("app_pages/overview.py", brand="nokia")
     assert any("nokia" in w.value for w in at.warning)
 
 
 def test_journey_heatmap_and_the_posts_behind_a_cell(populated):
-    at = page("pages/journey.py")
+    at = page("app_pages/journey.py")
     assert "Where it hurts" in texts(at)
     cells = at.selectbox(key="journey_cell").options
     billing = next(option for option in cells if "Billing" in option)
@@ -297,7 +297,7 @@ def test_journey_heatmap_and_the_posts_behind_a_cell(populated):
 
 def test_trends_marks_spikes_and_an_alert_is_acknowledged_then_resolved(populated):
     path, _ = populated
-    at = page("pages/trends.py")
+    at = page("app_pages/trends.py")
     assert "роуминг" in texts(at)
     with store.open_db(path) as db:
         alert_id = queries.open_alerts(db)[0]["id"]
@@ -313,7 +313,7 @@ def test_trends_marks_spikes_and_an_alert_is_acknowledged_then_resolved(populate
 
 def test_risk_status_is_saved_and_the_queue_exports(populated, media):
     path, _ = populated
-    at = page("pages/at_risk.py")
+    at = page("app_pages/at_risk.py")
     author = store.author_id("forum", "mallory")
     at.selectbox(key=f"risk-status-{author}").select("contacted")
     at.text_input(key=f"risk-note-{author}").input("called back")
@@ -330,7 +330,7 @@ def test_risk_status_is_saved_and_the_queue_exports(populated, media):
 
 
 def test_advocates_filter_and_export(populated, media):
-    at = page("pages/advocates.py")
+    at = page("app_pages/advocates.py")
     ranked = at.dataframe[0].value
     assert list(ranked["handle"]) == ["kate", "petro", "anna"]
     assert {"positive", "recommendations"} <= set(ranked.columns)  # score components
@@ -361,7 +361,7 @@ def test_export_bytes_are_safe_csv_and_xlsx():
 
 
 def test_questions_lists_unanswered_and_slow(populated):
-    at = page("pages/questions.py")
+    at = page("app_pages/questions.py")
     shown = metrics(at)
     assert shown["Unanswered"] == "1" and shown["Slow (> 24 h)"] == "1"
     assert shown["Answered by the brand"] == "1"
@@ -369,7 +369,7 @@ def test_questions_lists_unanswered_and_slow(populated):
 
 def test_mentions_search_shows_script_as_text_and_a_correction_is_kept(populated):
     path, ids = populated
-    at = page("pages/mentions.py", q="списала")
+    at = page("app_pages/mentions.py", q="списала")
     shown = "\n".join(m.value for m in at.markdown)
     assert "\\<script\\>alert\\(1\\)\\<\\/script\\>" in shown  # escaped: literal
     assert re.search(r"(?<!\\)[<>]", shown) is None, "no angle bracket reaches the page raw"
@@ -384,7 +384,7 @@ def test_mentions_search_shows_script_as_text_and_a_correction_is_kept(populated
 
 
 def test_markup_in_a_post_is_escaped_everywhere(populated):
-    at = page("pages/mentions.py", q="javascript")
+    at = page("app_pages/mentions.py", q="javascript")
     shown = "\n".join(m.value for m in at.markdown)
     # the post's own asterisks stay literal around the matched brand name (in bold)
     assert "\\*\\***Volna**\\*\\*" in shown
@@ -393,13 +393,13 @@ def test_markup_in_a_post_is_escaped_everywhere(populated):
 
 
 def test_sources_page_flags_layout_changes(populated):
-    at = page("pages/sources.py")
+    at = page("app_pages/sources.py")
     assert metrics(at)["Layout changed"] == "1"
     assert any("reviews" in e.value for e in at.error)
 
 
 def test_complaint_cluster_opens_with_evidence_highlighted(populated):
-    at = page("pages/complaints.py")
+    at = page("app_pages/complaints.py")
     table = at.dataframe[0].value
     assert table["label"][0] == "double charges for roaming" and table["size"][0] > 5
     assert "Billing" in table["touchpoints"][0] and "ru" in table["languages"][0]
@@ -414,7 +414,7 @@ def test_complaint_cluster_opens_with_evidence_highlighted(populated):
 
 def test_mentions_show_why_with_evidence(populated):
     _, ids = populated
-    at = page("pages/mentions.py", q="роуминг")
+    at = page("app_pages/mentions.py", q="роуминг")
     assert not at.exception
     assert any("**списала деньги**" in m.value for m in at.markdown)
     why = next(d.value for d in at.dataframe)
@@ -426,5 +426,5 @@ def test_complaints_say_what_to_do_when_no_cluster_exists(populated):
     path, _ = populated
     with store.open_db(path) as db:
         replace_clusters(db, [])
-    at = page("pages/complaints.py")
+    at = page("app_pages/complaints.py")
     assert any("No complaint clusters yet" in i.value for i in at.info)

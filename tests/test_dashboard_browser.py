@@ -1,13 +1,15 @@
-"""The dashboard in a real browser: ``streamlit run app.py`` on 127.0.0.1 over a populated
-store, headless Chromium driven by Playwright. Every page loads with its key text, a sidebar
-filter lands in the URL and follows to the next page, and a post carrying script and markup
-is shown as text with no dialog firing. Screenshots go to ``test-artifacts/``.
+"""The dashboard in a real browser: ``otklik app`` on 127.0.0.1 over a populated store,
+headless Chromium driven by Playwright. Every page loads with its key text, a shared link
+opens its page with the app's own menu, a sidebar filter lands in the URL and follows to the
+next page, and a post carrying script and markup is shown as text with no dialog firing.
+Screenshots go to ``test-artifacts/``.
 
 Needs Debian's Chromium (``apt-get install -y chromium``) and the ``playwright`` package;
 the browser bundled by ``playwright install`` is not used."""
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -23,16 +25,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path(os.environ.get("OTKLIK_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking"]
-SERVER = """
-import sys
-sys.path[:0] = [{root!r}]
-from streamlit.web.cli import main
-sys.argv = ["streamlit", "run", {app!r}, "--server.headless", "true",
-            "--server.address", "127.0.0.1", "--server.port", {port!r},
-            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-            "--global.developmentMode", "false"]
-sys.exit(main())
-"""
 PAGES = [  # url path, title, text that must show
     ("", "Overview", "Share of voice"),  # the default page lives at /
     ("journey", "Customer journey", "Where it hurts"),
@@ -44,6 +36,18 @@ PAGES = [  # url path, title, text that must show
     ("mentions", "Mentions", "Open the original"),
     ("sources", "Sources", "layout changed"),
 ]
+MENU = {"Watch": ["Overview", "Customer journey", "Trends & alerts"],
+        "Act": ["Customers at risk", "Complaints", "Advocates", "Community questions"],
+        "Explore": ["Mentions", "Sources"]}
+# Records every text the sidebar's page list shows, from the first paint on.
+NAV_RECORDER = """
+window.otklikNav = [];
+new MutationObserver(() => {
+    for (const nav of document.querySelectorAll('[data-testid="stSidebarNav"]')) {
+        window.otklikNav.push(nav.innerText);
+    }
+}).observe(document, {childList: true, subtree: true, characterData: true});
+"""
 
 
 def _browser_parts():
@@ -71,12 +75,11 @@ def server(tmp_path_factory):
     database = folder / "otklik.db"
     build_populated_db(database)
     port = _free_port()
-    script = SERVER.format(root=str(ROOT),
-                           app=str(ROOT / "app.py"), port=str(port))
-    env = {**os.environ, "OTKLIK_DB": str(database), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     log = (folder / "streamlit.log").open("w")
-    process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(  # its own process group: `otklik app` runs streamlit as a child
+        [sys.executable, str(ROOT / "cli.py"), "app", "--db", str(database), "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -87,33 +90,45 @@ def server(tmp_path_factory):
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             pytest.fail("streamlit did not start:\n" + (folder / "streamlit.log").read_text())
         time.sleep(0.2)
     yield base, sync_playwright
-    process.terminate()
+    os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
     log.close()
 
 
 @pytest.fixture(scope="module")
-def browser_page(server):
+def browser(server):
     base, sync_playwright = server
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.route(re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"),
-                      lambda route: route.abort())  # nothing leaves the machine
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        dialogs = []
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        yield base, page, dialogs
+        yield base, browser
         browser.close()
+
+
+def _new_page(browser):
+    """A page in a fresh browser context (no cookies, no session: a newly opened link)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.route(re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"),
+                  lambda route: route.abort())  # nothing leaves the machine
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return page
+
+
+@pytest.fixture(scope="module")
+def browser_page(browser):
+    base, chromium = browser
+    page = _new_page(chromium)
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    yield base, page, dialogs
 
 
 def _open(page, url: str, title: str) -> None:
@@ -148,6 +163,26 @@ def test_every_page_loads_with_its_key_text(browser_page):
         name = path or "overview"
         page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)
     assert dialogs == []
+
+
+def test_a_shared_link_opens_its_page_with_the_app_menu_only(browser):
+    base, chromium = browser
+    page = _new_page(chromium)
+    page.add_init_script(NAV_RECORDER)
+    _open(page, f"{base}/trends?lang=uk", "Trends & alerts")
+    page.get_by_text("Distinctive words").first.wait_for()
+    sidebar = page.get_by_test_id("stSidebar")
+    assert sidebar.get_by_role("combobox", name="Language").input_value() == "uk"
+    headers = page.get_by_test_id("stNavSectionHeader").all_inner_texts()
+    assert [h.strip() for h in headers] == list(MENU)
+    links = page.get_by_test_id("stSidebarNavLink").all_inner_texts()
+    assert [link.strip() for link in links] == [t for titles in MENU.values() for t in titles]
+    page.screenshot(path=str(ARTIFACTS / "dashboard-shared-link.png"), full_page=True)
+    seen = {line.strip() for text in page.evaluate("window.otklikNav") for line in
+            text.splitlines() if line.strip()}
+    menu = {*MENU, *(t for titles in MENU.values() for t in titles)}
+    assert seen and seen <= menu, f"the sidebar listed other pages: {sorted(seen - menu)}"
+    page.context.close()
 
 
 def test_a_filter_goes_into_the_url_and_follows_to_the_next_page(browser_page):

@@ -1,9 +1,9 @@
 import streamlit as st
 
 import store
+from app_pages import common
 from dashboard import views
 from dashboard.filters import Filters
-from pages import common
 
 SENTIMENTS = ("negative", "neutral", "positive")
 LIMIT = 50

@@ -2,10 +2,10 @@ import pandas as pd
 import streamlit as st
 
 import store
+from app_pages import common
 from dashboard import views
 from dashboard.filters import Filters
 from insights.exports import EXPORTS
-from pages import common
 
 NPS_COLUMNS = ["handle", "source", "brand", "class", "posts", "positive", "negative",
                "recommended", "churned", "profile_url"]

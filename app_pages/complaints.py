@@ -1,9 +1,9 @@
 import streamlit as st
 
 import store
+from app_pages import common
 from dashboard import views
 from dashboard.filters import Filters
-from pages import common
 
 
 @st.cache_data(ttl=common.TTL, max_entries=8, show_spinner="Reading complaint clusters…")

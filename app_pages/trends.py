@@ -3,10 +3,10 @@ import pandas as pd
 import streamlit as st
 
 import store
+from app_pages import common
 from dashboard import views
 from dashboard.aggregates import alert_terms, alert_title, negative_series
 from dashboard.filters import Filters
-from pages import common
 from store.insights import set_alert_status
 
 

@@ -3,9 +3,9 @@ import pandas as pd
 import streamlit as st
 
 import store
+from app_pages import common
 from dashboard import views
 from dashboard.filters import Filters
-from pages import common
 
 
 @st.cache_data(ttl=common.TTL, max_entries=16, show_spinner="Building the journey map…")

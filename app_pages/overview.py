@@ -3,10 +3,10 @@ import pandas as pd
 import streamlit as st
 
 import store
+from app_pages import common
 from dashboard import views
 from dashboard.aggregates import alert_terms, alert_title, format_change, format_number
 from dashboard.filters import Filters
-from pages import common
 
 SENTIMENT_COLOURS = alt.Scale(domain=["negative", "neutral", "positive", "untagged"],
                               range=["#d62728", "#b0b0b0", "#2ca02c", "#e8e8e8"])
@@ -36,7 +36,7 @@ if page["alerts"]:
                 f" · ×{alert['magnitude'] or 0:.1f} against the baseline · {alert['status']}"
                 f" · words: {words}")
         st.error(common.safe(line))
-    st.page_link("pages/trends.py", label="Review alerts on Trends & alerts →")
+    st.page_link("app_pages/trends.py", label="Review alerts on Trends & alerts →")
 else:
     st.success("No open alerts for these filters.")
 

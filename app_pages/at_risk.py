@@ -2,11 +2,11 @@ import pandas as pd
 import streamlit as st
 
 import store
+from app_pages import common
 from dashboard import views
 from dashboard.filters import Filters
 from dashboard.tables import flatten_for_export
 from insights.exports import EXPORTS
-from pages import common
 from store.insights import RISK_STATUSES, set_risk_status
 
 DAYS = 30  # "recent" for the queue, as in insights.report.at_risk

@@ -1,8 +1,8 @@
 import streamlit as st
 
 import store
+from app_pages import common
 from dashboard import views
-from pages import common
 
 
 @st.cache_data(ttl=60, show_spinner=False)
