@@ -351,6 +351,60 @@ def search(
 
 
 @app.command()
+def probe(
+    url: Annotated[str, typer.Argument(help="A board or topic page of the forum.")],
+    engine: Annotated[str | None, typer.Option(
+        help="Read with this engine's selectors (default: detected from the page).")] = None,
+    timezone: Annotated[str | None, typer.Option(
+        help="The forum's time zone for dates shown without one (default UTC).")] = None,
+) -> None:
+    """Show what Otklik would read from one forum page, and a sources.yaml entry for it."""
+    from crawlers.probe import ProbeError, fetch, next_url, probe_page, sources_entry
+
+    try:
+        body, content_type = fetch(url)
+        found = probe_page(url, body, content_type, engine=engine, tz=timezone)
+    except ProbeError as error:
+        raise CommandError(str(error)) from None
+    reading = found.topic if found.kind == "topic" else found.board
+    results.print(f"engine: {found.engine or 'not recognised'}; read as a {found.kind} page"
+                  + ("" if found.kind == "unreadable" else f" by {reading.strategy}"),
+                  highlight=False)
+    for note in found.notes:
+        results.print(f"note: {note}", highlight=False)
+    if found.kind == "topic":
+        _print_probe_posts(found.topic)
+    elif found.kind == "board":
+        table = Table("topic", "replies / last post", title="Topics")
+        for topic in found.board.topics:
+            table.add_row(topic.url, " · ".join(str(p) for p in topic.signature or [] if p))
+        results.print(table)
+    else:
+        results.print("no post and no topic link found: neither the engine selectors nor the "
+                      "page structure fit this page", style="bold red")
+    results.print(f"next page: {next_url(found) or '-'}", highlight=False)
+    results.print("\nsources.yaml entry:")
+    results.print(sources_entry(found), highlight=False, markup=False)
+    if found.kind == "unreadable":
+        raise typer.Exit(1)
+
+
+def _print_probe_posts(reading) -> None:
+    from crawlers.items import Mention
+    from crawlers.pipelines import clean_mention
+
+    table = Table("author", "date (UTC)", "first words", "quotes", "permalink", "problem",
+                  title=f"Posts: {reading.readable} of {len(reading.posts)} readable")
+    for post in reading.posts:
+        text = clean_mention(Mention(source="probe", url=post.url or "",
+                                     body_html=post.body_html)).text
+        quotes = ", ".join(q.get("author") or "?" for q in post.quotes)
+        table.add_row(post.author or "-", post.published_at or "-", text[:60], quotes,
+                      post.url or "-", post.problem or "")
+    results.print(table)
+
+
+@app.command()
 def check(
     catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
     sources_file: SourcesOption = DEFAULT_SOURCES,
