@@ -65,3 +65,24 @@ def test_a_crawl_not_told_the_engine_stores_every_post(fixture_server, tmp_path,
     assert {by_id[str(i["id"])][2] for i in spec["posts"][1:]} == {"reply"}
     engine_counts = [key for key in runs[0]["stats"] if key.startswith("otklik/engine/")]
     assert engine_counts, "the engine (or its absence) is recorded"
+
+
+def test_a_recrawl_of_an_unchanged_subsilver_board_fetches_no_topic_again(fixture_server,
+                                                                          tmp_path):
+    """The style's navigation block looks like a post to phpBB's selectors; it must not make
+    the topic incomplete, or every crawl would fetch every topic again."""
+    style = "phpbb30-subsilver2"
+    spec = expected(style)
+    server = fixture_server(ENGINES / style)
+    sources = write_sources(tmp_path / "sources.yaml", {
+        "id": "forum", "kind": "forum", "url": f"{server.base_url}/", "since_days": 36500,
+        "options": {"engine": "phpbb", "boards": [spec["board"]],
+                    "timezone": spec["timezone"]}})
+    db_path = tmp_path / "crawl.db"
+    assert run_crawl(sources, db_path, jobs=False).returncode == 0
+    topic = "/" + spec["topics"][0]
+    assert server.hits[topic] == 1
+    again = run_crawl(sources, db_path, jobs=False)
+    assert again.returncode == 0, again.stderr
+    assert server.hits[topic] == 1, "the unchanged topic was fetched again"
+    assert server.hits["/" + spec["board"]] == 2
