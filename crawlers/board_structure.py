@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin
 
-from crawlers.structure import DATE_TEXT
+from crawlers.post_dates import DATE_TEXT
 
 # One topic's URL shapes, across engines; the first group is the topic's id.
 TOPIC_URL = re.compile(

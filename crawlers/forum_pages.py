@@ -22,7 +22,8 @@ from crawlers import selectors as sel
 from crawlers.board_structure import find_topics, next_page, topic_id
 from crawlers.dates import BadDate, pick_date
 from crawlers.engines import Engine
-from crawlers.structure import clean_body, find_posts
+from crawlers.post_text import clean_body
+from crawlers.structure import find_posts
 
 SELECTORS, STRUCTURE = "selectors", "structure"
 

@@ -14,10 +14,21 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from urllib.parse import urldefrag, urljoin
 
 from lxml import etree, html
+
+from crawlers.post_dates import DATE_TEXT, date_candidates
+from crawlers.post_text import (
+    SIGNATURE_HINT,
+    classes,
+    clean_body,
+    edit_notice,
+    in_quote,
+    is_quote,
+    outermost_quotes,
+    read_quote,
+)
 
 POST_ID = re.compile(
     r"^(?P<prefix>p|post|post_|post-|postid|postid_|msg|msg_|message|message_|message-|entry"
@@ -51,49 +62,6 @@ STRONG_BODY_HINT = re.compile(
     r"ucoz-forum-post|postMessage|post_body_text)(?:$|\s)")
 BODY_ID = re.compile(r"^(?:post_message_|message_|msg_|pid|post-body-|postmsg)\d+",
                      re.IGNORECASE)
-SIGNATURE_HINT = re.compile(r"signature|(?:^|[\s_-])sig(?:$|[\s_-])|postSignature",
-                            re.IGNORECASE)
-QUOTE_HINT = re.compile(r"(?:^|\s)[\w-]*quote[\w-]*(?:$|\s)", re.IGNORECASE)
-QUOTE_LEAD = re.compile(r"^(?:(?:quote|цитата)\s*:?\s*)?(?:originally posted by|"
-                        r"сообщение от|повідомлення від)\b", re.IGNORECASE)
-QUOTE_HEADER_HINT = re.compile(r"quoteheader|attribution|bbcode_postedby|QuoteAuthor|"
-                               r"quote_?title|quotetitle|citation|bbCodeBlock-title|"
-                               r"quote-header|qName|uQuoteTitle|QuoteName|quote_?name|"
-                               r"quote_?author|quotebutton|quote_button|multiquote|SelectQuote",
-                               re.IGNORECASE)
-QUOTE_AUTHOR_ATTRIBUTES = ("data-author", "data-quote", "data-username",
-                           "data-ipsquote-username", "data-user", "data-name")
-QUOTE_AUTHOR_TEXT = (
-    re.compile(r"^\s*(?:Quote\s+from|Цитата\s+от|Цитата\s+від)\s*:?\s*(.+?)\s+(?:on|от|від)\b",
-               re.IGNORECASE),
-    re.compile(r"(?:Originally\s+Posted\s+by|Сообщение\s+от|Повідомлення\s+від)\s*:?\s*"
-               r"([^\n]+?)\s*$", re.IGNORECASE),
-    re.compile(r"^\s*(?:Цитата|Quote)\s*\(([^)]+)\)", re.IGNORECASE),
-    re.compile(r"^\s*(.+?)\s*,\s*on\s+.+?\s+said\s*:?\s*$", re.IGNORECASE),
-    re.compile(r"^\s*(?:Quote\s*:?\s*)?(.+?)\s+(?:wrote|said|writes|has written|"
-               r"писал\(а\)|писала|писал|написал\(а\)|написала|написал|писав|написав|"
-               r"сказал|сказала|сказав)\b", re.IGNORECASE),
-)
-UI_LABEL = re.compile(
-    r"^\s*(?:Code|Код|Quote|Цитата|Spoiler|Спойлер|Спойлер\s*\(.*\)|Hidden\s+text|"
-    r"Скрытый\s+текст|Прихований\s+текст|PHP|HTML|SQL|JavaScript)\s*"
-    r"(?::\s*(?:\[?\s*(?:Select(?:\s+all)?|Выделить(?:\s+вс[её])?|Виділити(?:\s+все)?|"
-    r"Expand|Развернуть|Copy|Копировать|Скопировать)\s*\]?)?)?\s*:?\s*$",
-    re.IGNORECASE)
-UI_LABEL_HINT = re.compile(r"codeheader|codetitle|code-header|codebox\s*>\s*p|bbCodeBlock-title|"
-                           r"bbcode_description|spoiler_?title|sp-head|uSpoilerButton|"
-                           r"ipsSpoiler_header|spoiler-head|code_header|bbc_code_header",
-                           re.IGNORECASE)
-DATE_TEXT = re.compile(
-    r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}:\d{2}|"
-    r"\b(?:today|yesterday|ago|сегодня|вчера|назад|сьогодні|вчора|тому|"
-    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|"
-    r"янв|фев|мар|апр|ма[йя]|июн|июл|авг|сен|окт|ноя|дек|"
-    r"січ|лют|берез|квіт|трав|черв|лип|серп|верес|жовт|листоп|груд|"
-    r"mon|tue|wed|thu|fri|sat|sun|пн|вт|ср|чт|пт|сб|вс|нд)",
-    re.IGNORECASE)
-DATE_ATTRIBUTES = ("datetime", "data-time", "data-timestamp", "data-datetime", "title",
-                   "data-date", "data-value")
 PAGING_PARAMS = re.compile(r"([?&;])(?:start|page|st|p|pg)=\d+&?", re.IGNORECASE)
 MIN_BODY_CHARS = 1
 
@@ -237,43 +205,17 @@ def _read_block(block, carrier: tuple[str, str], page_url: str) -> FoundPost:
     if found is not None:
         body = _own_copy(found)
         edited = clean_body(body)
-        quotes = [_read_quote(quote) for quote in _outermost_quotes(body)]
+        quotes = [read_quote(quote) for quote in outermost_quotes(body)]
     inside = set() if found is None else {id(element) for element in found.iter()}
     outside = [element for element in everything
-               if id(element) not in inside and not _in_quote(element, block)]
+               if id(element) not in inside and not in_quote(element, block)]
     # a date the body's wrapper holds (vBulletin 5) when none is outside it
-    dates = _dates(block, outside) or _dates(block, [element for element in everything
-                                                     if not _in_quote(element, block)])
+    dates = date_candidates(block, outside) or date_candidates(
+        block, [element for element in everything if not in_quote(element, block)])
     return FoundPost(
         anchor=anchor, number=number, permalink=_permalink(block, anchor, number, page_url),
         author=author, author_url=author_url, date_candidates=dates,
-        body=body, quotes=quotes, edited=edited or _edit_notice(outside))
-
-
-def clean_body(body) -> str | None:
-    """Cut what is not the author's words out of a post body, in place: "edited by" notices
-    (whose text is returned), signatures and the labels of code, spoiler and quote blocks."""
-    edited = _cut_edit_notices(body)
-    for dropped in _signatures(body) + _ui_labels(body):
-        _drop(dropped)
-    return edited
-
-
-def _cut_edit_notices(body) -> str | None:
-    """Take "Last edited by …" notices out of the post's words; the first one's text."""
-    notices = [element for element in body.iter()
-               if isinstance(element.tag, str) and element is not body
-               and len(element.text_content() or "") <= 200
-               and EDIT_NOTICE_TEXT.match(" ".join((element.text_content() or "").split()))]
-    notices = _outermost(notices)
-    text = " ".join(notices[0].text_content().split()) if notices else None
-    for notice in notices:
-        _drop(notice)
-    return text
-
-
-def _classes(element) -> str:
-    return f"{element.get('class') or ''} {element.get('id') or ''}"
+        body=body, quotes=quotes, edited=edited or edit_notice(outside))
 
 
 def _naming(elements: list, block, author: str | None) -> list:
@@ -281,7 +223,7 @@ def _naming(elements: list, block, author: str | None) -> list:
     author-hinted elements."""
     if not author:
         return []
-    return [e for e in elements if (e.tag == "a" or AUTHOR_HINT.search(_classes(e)))
+    return [e for e in elements if (e.tag == "a" or AUTHOR_HINT.search(classes(e)))
             and _name_of(e) == author and not _inside_body_or_quote(e, block)]
 
 
@@ -294,13 +236,13 @@ def _body(block, naming: list) -> html.HtmlElement | None:
     for element in block.iter():
         if not isinstance(element.tag, str) or element is block:
             continue
-        classes = element.get("class") or ""
-        if not (BODY_HINT.search(classes) or STRONG_BODY_HINT.search(classes)
+        class_names = element.get("class") or ""
+        if not (BODY_HINT.search(class_names) or STRONG_BODY_HINT.search(class_names)
                 or BODY_ID.match(element.get("id") or "")
                 or element.get("itemprop") in ("text", "articleBody", "commentText")):
             continue
-        marked_body = STRONG_BODY_HINT.search(classes) or BODY_ID.match(element.get("id") or "")
-        if (_is_quote(element) and not marked_body) or SIGNATURE_HINT.search(_classes(element)):
+        marked_body = STRONG_BODY_HINT.search(class_names) or BODY_ID.match(element.get("id") or "")
+        if (is_quote(element) and not marked_body) or SIGNATURE_HINT.search(classes(element)):
             continue
         if id(element) in holding_author:
             continue
@@ -333,12 +275,12 @@ def _content_length(element) -> int:
     for node in element.iter():
         if not isinstance(node.tag, str):
             continue
-        hidden = any(SIGNATURE_HINT.search(_classes(a)) for a in node.iterancestors()
-                     if a is not element) or SIGNATURE_HINT.search(_classes(node))
+        hidden = any(SIGNATURE_HINT.search(classes(a)) for a in node.iterancestors()
+                     if a is not element) or SIGNATURE_HINT.search(classes(node))
         if not hidden:
             total += len((node.text or "").strip())
         if node is not element and not any(
-                SIGNATURE_HINT.search(_classes(a)) for a in node.iterancestors()
+                SIGNATURE_HINT.search(classes(a)) for a in node.iterancestors()
                 if a is not element):
             total += len((node.tail or "").strip())
     return total
@@ -349,143 +291,16 @@ def _own_copy(element) -> html.HtmlElement:
     return html.fromstring(etree.tostring(element, encoding="unicode"))
 
 
-def _drop(element) -> None:
-    """Remove an element, keeping the text that follows it."""
-    element.drop_tree()
-
-
-def _signatures(body) -> list:
-    """Signature blocks; a signature printed after a line of underscores (vBulletin 3,
-    phpBB 2) is cut off the body here, with everything after the line."""
-    found = [element for element in body.iter()
-             if isinstance(element.tag, str) and element is not body
-             and SIGNATURE_HINT.search(_classes(element))]
-    for element in list(body.iter()):
-        if not isinstance(element.tag, str):
-            continue
-        if element is not body and SIGNATURE_LINE.match(element.text or ""):
-            _cut_after(element, body, keep=False)
-            break
-        if element is not body and SIGNATURE_LINE.match(element.tail or ""):
-            element.tail = None
-            _cut_after(element, body, keep=True)
-            break
-    return [element for element in found if element.getparent() is not None]
-
-
-SIGNATURE_LINE = re.compile(r"^\s*_{10,}\s*")
-
-
-def _cut_after(element, body, *, keep: bool) -> None:
-    """Remove everything after ``element`` up to the end of ``body`` (and ``element`` too
-    unless ``keep``)."""
-    node = element
-    while node is not None and node is not body:
-        for sibling in list(node.itersiblings()):
-            node.getparent().remove(sibling)
-        parent = node.getparent()
-        if node is element and not keep:
-            parent.remove(node)
-        node = parent
-
-
-def _ui_labels(body) -> list:
-    labels = []
-    for element in body.iter():
-        if not isinstance(element.tag, str) or element is body:
-            continue
-        text = " ".join((element.text_content() or "").split())
-        if len(text) > 60:
-            continue
-        if UI_LABEL_HINT.search(_classes(element)) or (text and UI_LABEL.match(text)):
-            labels.append(element)
-    return _outermost(labels)
-
-
-def _outermost(elements: list) -> list:
-    chosen = {id(element) for element in elements}
-    return [element for element in elements
-            if not any(id(ancestor) in chosen for ancestor in element.iterancestors())]
-
-
-def _is_quote(element) -> bool:
-    if element.tag == "blockquote":
-        return True
-    classes = element.get("class") or ""
-    if QUOTE_HINT.search(classes) and not QUOTE_HEADER_HINT.search(classes):
-        return True
-    if element.tag in ("table", "div"):  # vBulletin 3: "Quote: Originally Posted by X"
-        lead = " ".join((element.text_content() or "")[:120].split())
-        return bool(QUOTE_LEAD.match(lead))
-    return False
-
-
-def _in_quote(element, stop) -> bool:
-    for ancestor in element.iterancestors():
-        if ancestor is stop:
-            return False
-        if _is_quote(ancestor):
-            return True
-    return False
-
-
 def _inside_body_or_quote(element, block) -> bool:
     for ancestor in element.iterancestors():
         if ancestor is block:
             return False
-        classes = ancestor.get("class") or ""
-        if (_is_quote(ancestor) or BODY_ID.match(ancestor.get("id") or "")
+        class_names = ancestor.get("class") or ""
+        if (is_quote(ancestor) or BODY_ID.match(ancestor.get("id") or "")
                 or re.search(r"(?:^|\s)(?:content|bbWrapper|postcontent|post_body|messageText|"
-                             r"ipsType_richText|b-post__body|postmsg)(?:$|\s)", classes)):
+                             r"ipsType_richText|b-post__body|postmsg)(?:$|\s)", class_names)):
             return True
     return False
-
-
-def _outermost_quotes(body) -> list:
-    quotes = [element for element in body.iter()
-              if isinstance(element.tag, str) and element is not body and _is_quote(element)]
-    return _outermost(quotes)
-
-
-def _read_quote(quote) -> dict:
-    """A quote block → ``{"author", "html"}``, taken out of the body; its header goes too."""
-    author = None
-    for element in [quote, *quote.iter()]:
-        for attribute in QUOTE_AUTHOR_ATTRIBUTES:
-            value = (element.get(attribute) or "").strip()
-            if value:
-                author = value.split(",")[0].split(";")[0].strip()
-                break
-        if author:
-            break
-    headers = [element for element in quote.iter()
-               if isinstance(element.tag, str) and element is not quote
-               and (element.tag == "cite" or QUOTE_HEADER_HINT.search(_classes(element)))]
-    header_before = quote.getprevious()
-    if header_before is not None and QUOTE_HEADER_HINT.search(_classes(header_before)):
-        headers.insert(0, header_before)
-    for header in headers:
-        if author is None:
-            author = _quote_author_from_text(header.text_content() or "")
-    if author is None:
-        author = _quote_author_from_text((quote.text or "").strip())
-    for header in _outermost(headers):
-        if header.getparent() is not None:
-            header.drop_tree()
-    for label in _ui_labels(quote):
-        label.drop_tree()
-    text = etree.tostring(quote, encoding="unicode", with_tail=False)
-    quote.drop_tree()
-    return {"author": author, "html": text}
-
-
-def _quote_author_from_text(text: str) -> str | None:
-    text = " ".join(text.split())
-    for pattern in QUOTE_AUTHOR_TEXT:
-        match = pattern.search(text)
-        if match and match.group(1).strip(" :»«\"'"):
-            return match.group(1).strip(" :»«\"'")
-    return None
 
 
 def _author(block, elements: list, page_url: str) -> tuple[str | None, str | None, object]:
@@ -498,7 +313,7 @@ def _author(block, elements: list, page_url: str) -> tuple[str | None, str | Non
                      and PROFILE_LINK.search(a.get("href") or "")), None)
         return block.get("data-author").strip(), _href(link, page_url), link
     for element in outside:
-        if AUTHOR_HINT.search(_classes(element)):
+        if AUTHOR_HINT.search(classes(element)):
             link = element if element.tag == "a" else next(
                 (a for a in element.iter("a") if PROFILE_LINK.search(a.get("href") or "")),
                 None)
@@ -521,7 +336,7 @@ def _name_of(element) -> str | None:
         return text if text and len(text) <= 60 else None
     for child in element.iter("strong", "b", "span", "a"):
         if child is not element and (child.tag in ("strong", "b")
-                                     or AUTHOR_HINT.search(_classes(child))):
+                                     or AUTHOR_HINT.search(classes(child))):
             text = " ".join((child.text_content() or "").split())
             if text and len(text) <= 60:
                 return text
@@ -539,95 +354,6 @@ def _href(link, page_url: str) -> str | None:
     if link is None or not link.get("href"):
         return None
     return urljoin(page_url, link.get("href"))
-
-
-def _dates(block, outside: list) -> list[str]:
-    """Date candidates outside the body: machine-readable attributes first, then the text of
-    date-hinted elements, then date-looking text pieces (edit notices left out)."""
-    attributes, whole, texts, containers = [], [], [], []
-    notices = {id(e) for element in outside if _is_edit_notice(element) for e in element.iter()}
-    for element in outside:
-        if id(element) in notices or element.tag in ("script", "style"):
-            continue
-        for attribute in DATE_ATTRIBUTES:
-            value = (element.get(attribute) or "").strip()
-            if not value or (attribute == "title" and element.tag not in ("abbr", "time",
-                                                                          "span")):
-                continue
-            if value.isdigit() and attribute in ("data-time", "data-timestamp"):
-                attributes.append(datetime.fromtimestamp(int(value), UTC).isoformat())
-            elif DATE_TEXT.search(value) and re.search(r"\d", value):
-                attributes.append(value)
-        label = element.getprevious()
-        if (label is not None and isinstance(label.tag, str)
-                and NOT_POST_DATE.search(label.text_content() or "")):
-            continue  # <dt>Registered:</dt><dd>2019-03-11</dd>
-        if DATE_HINT.search(_classes(element)) or element.tag == "time":
-            text = " ".join((element.text_content() or "").split())
-            if text and len(text) <= 80 and DATE_TEXT.search(text):
-                whole.append(text)
-        whole_text = " ".join((element.text_content() or "").split())
-        start = DATE_START.search(whole_text) if len(whole_text) <= 100 else None
-        if start and not NOT_POST_DATE.search(whole_text):
-            # "« Reply #3 on: <b>Yesterday</b> at 09:05:09 PM »"
-            containers.append(whole_text[start.start():].strip(" »«|-–—,"))
-        own_label = NOT_POST_DATE.search(element.text or "")
-        for text in (element.text, element.tail if element is not block and not own_label
-                     else None):
-            text = " ".join((text or "").split()).strip(" »«|-–—,")
-            if (text and len(text) <= 80 and DATE_TEXT.search(text)
-                    and RELATIVE_OR_DIGIT.search(text) and not BARE_DAY.match(text)):
-                texts.append(LABEL_PREFIX.sub("", text))
-    found = [c for c in dict.fromkeys(attributes + whole + texts + containers)
-             if not NOT_POST_DATE.search(c)]
-    return found
-
-
-LABEL_PREFIX = re.compile(r"^(?:posted|post(?:ed)?\s+on|date|дата|добавлено|отправлено|"
-                          r"опубликовано|додано|надіслано|sent)\s*:?\s*", re.IGNORECASE)
-NOT_POST_DATE = re.compile(r"regist|joined|join date|member since|дата регистрации|"
-                           r"дата реєстрації|зарегистр|регистрац|зареєстр|"
-                           r"реєстрац|с нами|на форуме с|last (?:visit|active)|был[аи]? "
-                           r"на сайте|birthday|день рождения", re.IGNORECASE)
-
-
-BARE_DAY = re.compile(r"^(?:today|yesterday|сегодня|вчера|сьогодні|вчора)$", re.IGNORECASE)
-DATE_START = re.compile(
-    r"\b(?:today|yesterday|сегодня|вчера|сьогодні|вчора|"
-    r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|"
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d|"
-    r"\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|янв|фев|мар|апр|ма[йя]|"
-    r"июн|июл|авг|сен|окт|ноя|дек|січ|лют|бер|кві|тра|чер|лип|сер|вер|жов|лис|гру)|"
-    r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2})", re.IGNORECASE)
-DATE_HINT = re.compile(r"date|time|posted|published|timestamp|postdetails", re.IGNORECASE)
-RELATIVE_OR_DIGIT = re.compile(r"\d|ago|вчера|сегодня|вчора|сьогодні|yesterday|today",
-                               re.IGNORECASE)
-EDIT_NOTICE_TEXT = re.compile(r"^(?:last edited|edited by|edited|изменено|отредактировано|"
-                              r"сообщение отредактировал|змінено|відредаговано)\b",
-                              re.IGNORECASE)
-EDIT_TEXT = re.compile(r"last edited|edited by|изменено|отредактировано|редактировал|"
-                       r"змінено|відредаговано|редагував", re.IGNORECASE)
-
-
-EDIT_HINT = re.compile(r"(?:^|\s)[\w-]*(?:notice|lastedit|edited|editnote|edit_by|editedby|"
-                       r"modified)[\w-]*(?:$|\s)", re.IGNORECASE)
-
-
-def _is_edit_notice(element) -> bool:
-    """An "edited by" notice: an edit-hinted element saying so, or a short one that starts
-    with those words ("Last edited by olena_k; 11-12-2026 at 05:02 PM")."""
-    text = element.text_content() or ""
-    if len(text) > 300:
-        return False
-    return bool((EDIT_HINT.search(_classes(element)) and EDIT_TEXT.search(text))
-                or EDIT_NOTICE_TEXT.match(" ".join(text.split())))
-
-
-def _edit_notice(outside: list) -> str | None:
-    for element in outside:
-        if _is_edit_notice(element):
-            return " ".join((element.text_content() or "").split())
-    return None
 
 
 def _permalink(block, anchor: str, number: str, page_url: str) -> str:
