@@ -56,7 +56,11 @@ def date_candidates(block, outside: list) -> list[str]:
             if (text and len(text) <= 80 and DATE_TEXT.search(text)
                     and RELATIVE_OR_DIGIT.search(text) and not BARE_DAY.match(text)):
                 texts.append(LABEL_PREFIX.sub("", text))
-    found = [c for c in dict.fromkeys(attributes + whole + texts + containers)
+    # an attribute with a time of day first; a date alone ("11-19-2026" in a title) after
+    # the texts, which may add the time ("Yesterday, 09:05 PM")
+    timed = [value for value in attributes if re.search(r"\d:\d|T\d|^\d{9,}", value)]
+    untimed = [value for value in attributes if value not in timed]
+    found = [c for c in dict.fromkeys(timed + whole + texts + containers + untimed)
              if not NOT_POST_DATE.search(c)]
     return found
 

@@ -127,15 +127,31 @@ def outermost(elements: list) -> list:
 
 
 def is_quote(element) -> bool:
+    """A quote of someone else: a ``blockquote`` (but not one that holds a post's own words,
+    as vBulletin 4 and XenForo 1 use), a quote-classed block, or a "Quote: Originally Posted
+    by …" block."""
+    if BODY_BLOCKQUOTE.search(element.get("class") or ""):
+        return False
     if element.tag == "blockquote":
         return True
     class_names = element.get("class") or ""
     if QUOTE_HINT.search(class_names) and not QUOTE_HEADER_HINT.search(class_names):
         return True
-    if element.tag in ("table", "div"):  # vBulletin 3: "Quote: Originally Posted by X"
+    if element.tag in ("table", "div") and not element.get("class") and not element.get("id"):
+        # vBulletin 3 wraps a quote in a bare block: "Quote: Originally Posted by X"
         lead = " ".join((element.text_content() or "")[:120].split())
-        return bool(QUOTE_LEAD.match(lead))
+        if QUOTE_LEAD.match(lead):
+            return True
+        # "Quote:" above a table holding the quoted words, with no author
+        children = [child for child in element if isinstance(child.tag, str)]
+        return (len(children) == 2 and children[1].tag == "table"
+                and bool(QUOTE_LABEL.match(" ".join(children[0].text_content().split()))))
     return False
+
+
+BODY_BLOCKQUOTE = re.compile(r"(?:^|\s)(?:postcontent|messageText|message-body|bbWrapper)"
+                             r"(?:$|\s)")
+QUOTE_LABEL = re.compile(r"^(?:quote|цитата)\s*:?$", re.IGNORECASE)
 
 
 def in_quote(element, stop) -> bool:
@@ -168,7 +184,12 @@ def read_quote(quote) -> dict:
                if isinstance(element.tag, str) and element is not quote
                and (element.tag == "cite" or QUOTE_HEADER_HINT.search(classes(element)))]
     header_before = quote.getprevious()
-    if header_before is not None and QUOTE_HEADER_HINT.search(classes(header_before)):
+    if header_before is None and quote.getparent() is not None and quote.getparent().tag == "tr":
+        header_before = quote.getparent().getprevious()  # phpBB 2: the "X wrote:" row above
+    if header_before is not None and isinstance(header_before.tag, str) and (
+            QUOTE_HEADER_HINT.search(classes(header_before)) or (
+                len(header_before.text_content() or "") <= 80
+                and _quote_author_from_text(header_before.text_content() or ""))):
         headers.insert(0, header_before)
     for header in headers:
         if author is None:
@@ -194,10 +215,13 @@ def _quote_author_from_text(text: str) -> str | None:
     return None
 
 
-EDIT_NOTICE_TEXT = re.compile(r"^(?:last edited|edited by|edited|изменено|отредактировано|"
+EDIT_NOTICE_TEXT = re.compile(r"^(?:last edited|edited by|edited|this post has been edited|"
+                              r"изменено|отредактировано|"
+                              r"последний раз редактировал\w*|востаннє редаг\w*|"
                               r"сообщение отредактировал|змінено|відредаговано)\b",
                               re.IGNORECASE)
 EDIT_TEXT = re.compile(r"last edited|edited by|изменено|отредактировано|редактировал|"
+                       r"востаннє редаг|"
                        r"змінено|відредаговано|редагував", re.IGNORECASE)
 
 

@@ -25,6 +25,7 @@ from crawlers.post_text import (
     clean_body,
     edit_notice,
     in_quote,
+    is_edit_notice,
     is_quote,
     outermost_quotes,
     read_quote,
@@ -204,8 +205,8 @@ def _read_block(block, carrier: tuple[str, str], page_url: str) -> FoundPost:
     body, quotes, edited = None, [], None
     if found is not None:
         body = _own_copy(found)
-        edited = clean_body(body)
         quotes = [read_quote(quote) for quote in outermost_quotes(body)]
+        edited = clean_body(body)
     inside = set() if found is None else {id(element) for element in found.iter()}
     outside = [element for element in everything
                if id(element) not in inside and not in_quote(element, block)]
@@ -242,7 +243,8 @@ def _body(block, naming: list) -> html.HtmlElement | None:
                 or element.get("itemprop") in ("text", "articleBody", "commentText")):
             continue
         marked_body = STRONG_BODY_HINT.search(class_names) or BODY_ID.match(element.get("id") or "")
-        if (is_quote(element) and not marked_body) or SIGNATURE_HINT.search(classes(element)):
+        if ((is_quote(element) and not marked_body) or SIGNATURE_HINT.search(classes(element))
+                or in_quote(element, block) or is_edit_notice(element)):
             continue
         if id(element) in holding_author:
             continue
@@ -257,7 +259,13 @@ def _body(block, naming: list) -> html.HtmlElement | None:
             longest = max(text for text, _, _ in tier)
             # among those holding (nearly) all the words, the deepest: the body itself
             close = [c for c in tier if c[0] >= 0.6 * longest]
-            return max(close, key=lambda c: (c[1], c[0]))[2]
+            chosen = max(close, key=lambda c: (c[1], c[0]))[2]
+            parent = chosen.getparent()
+            parts = [child for child in parent if isinstance(child.tag, str)
+                     and chosen.get("class") and child.get("class") == chosen.get("class")]
+            if len(parts) > 1 and id(parent) not in holding_author and parent is not block:
+                return parent
+            return chosen
     return None
 
 
@@ -270,20 +278,32 @@ def _depth(element) -> int:
 
 
 def _content_length(element) -> int:
-    """Characters of visible text, signatures left out."""
+    """Characters of the words a body could hold: signatures, links, dates and post
+    numbers left out (a wrapper holding the post's header adds little then)."""
     total = 0
     for node in element.iter():
         if not isinstance(node.tag, str):
             continue
-        hidden = any(SIGNATURE_HINT.search(classes(a)) for a in node.iterancestors()
-                     if a is not element) or SIGNATURE_HINT.search(classes(node))
-        if not hidden:
+        chain = [node]
+        for ancestor in node.iterancestors():
+            if ancestor is element:
+                break
+            chain.append(ancestor)
+        if not any(_not_words(a) for a in chain):
             total += len((node.text or "").strip())
-        if node is not element and not any(
-                SIGNATURE_HINT.search(classes(a)) for a in node.iterancestors()
-                if a is not element):
+        if node is not element and not any(_not_words(a) for a in chain[1:]):
             total += len((node.tail or "").strip())
     return total
+
+
+def _not_words(element) -> bool:
+    return (element.tag in ("a", "time", "abbr") or bool(SIGNATURE_HINT.search(classes(element)))
+            or bool(NOT_WORDS_HINT.search(element.get("class") or "")))
+
+
+NOT_WORDS_HINT = re.compile(r"date|time|posted_info|postdetails|b-post__timestamp|"
+                            r"post-number|postcounter|(?:^|\s)edit(?:$|\s)|lastedit|editnote",
+                            re.IGNORECASE)
 
 
 def _own_copy(element) -> html.HtmlElement:

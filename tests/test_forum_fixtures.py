@@ -22,10 +22,10 @@ def test_the_structure_alone_reads_the_topic(style):
     result = score(style, posts)
     assert set(strategies) == {"structure"}
     assert result.found == result.expected, result.misses
-    assert result.share_right >= 0.7, result.misses
+    assert result.share_right >= 0.95, result.misses
 
 
-def test_the_structure_alone_reads_nineteen_posts_in_twenty():
+def test_the_structure_alone_reads_nineteen_posts_in_twenty_overall():
     results = [score(style, read_style(style, use_selectors=False)[0]) for style in STYLES]
     right, total = sum(r.right for r in results), sum(r.expected for r in results)
     assert right / total >= 0.95, (right, total)
