@@ -22,7 +22,7 @@ from crawlers import selectors as sel
 from crawlers.board_structure import find_topics, next_page, topic_id
 from crawlers.dates import BadDate, pick_date
 from crawlers.engines import Engine
-from crawlers.post_text import clean_body
+from crawlers.post_text import clean_body, quoted_post
 from crawlers.structure import find_posts
 
 SELECTORS, STRUCTURE = "selectors", "structure"
@@ -62,6 +62,7 @@ class ReadPost:
     quotes: list[dict] = field(default_factory=list)
     problem: str | None = None
     detail: str = ""
+    parent_url: str | None = None
 
 
 @dataclass
@@ -115,15 +116,28 @@ def thread_id(url: str, engine: Engine | None) -> str | None:
 # -- topic pages -------------------------------------------------------------------------------
 
 def read_topic(page: Selector, context: PageContext, engine: Engine | None) -> TopicReading:
-    """The posts of a topic page, by whichever reading finds more readable posts."""
-    structural = _topic_by_structure(page, context)
-    if engine is None:
-        return structural
-    by_selectors = _topic_by_selectors(page, context, engine)
-    if by_selectors.quality >= structural.quality and (by_selectors.readable
-                                                       or not structural.posts):
-        return by_selectors
-    return structural
+    """The posts of a topic page, by whichever reading finds more readable posts; a reply
+    that quotes a post of the same page gets that post as its parent."""
+    reading = _topic_by_structure(page, context)
+    if engine is not None:
+        by_selectors = _topic_by_selectors(page, context, engine)
+        if by_selectors.quality >= reading.quality and (by_selectors.readable
+                                                        or not reading.posts):
+            reading = by_selectors
+    _link_parents(reading.posts)
+    return reading
+
+
+def _link_parents(posts: list[ReadPost]) -> None:
+    """Set each post's parent to the post of this page its first quote names."""
+    numbers = {}
+    for post in posts:
+        for number in re.findall(r"\d{2,}", post.url or ""):
+            numbers.setdefault(number, post.url)
+    for post in posts:
+        quoted = next((q.get("post") for q in post.quotes if q.get("post")), None)
+        if quoted and numbers.get(quoted) not in (None, post.url):
+            post.parent_url = numbers[quoted]
 
 
 def _topic_by_structure(page: Selector, context: PageContext) -> TopicReading:
@@ -221,8 +235,9 @@ def _read_quote(quote, engine: Engine) -> dict:
     for element in sel.all_elements(quote, e.quote_drop):
         element.drop()
     html = quote.get()
+    post = quoted_post(quote.root.iter())
     quote.drop()
-    return {"author": author, "html": html}
+    return {"author": author, "html": html, "post": post}
 
 
 def post_url(permalink: str, engine: Engine, source_url: str) -> str:

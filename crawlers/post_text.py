@@ -169,8 +169,30 @@ def outermost_quotes(body) -> list:
     return outermost(quotes)
 
 
+def quoted_post(elements) -> str | None:
+    """The id of the post a quote is taken from, where the page shows it: an attribute
+    (``data-source="post: 123"``, ``data-cid``, ``data-ipsquote-contentcommentid``…) or a
+    "view post" link in the quote's header (``#post123``, ``p=123``, ``/post-123``)."""
+    for element in elements:
+        for attribute in QUOTED_POST_ATTRIBUTES:
+            match = re.search(r"\d{2,}", element.get(attribute) or "")
+            if match:
+                return match.group()
+        if element.tag == "a":
+            match = QUOTED_POST_LINK.search(element.get("href") or "")
+            if match:
+                return match.group(1)
+    return None
+
+
+QUOTED_POST_ATTRIBUTES = ("data-source", "data-cid", "data-ipsquote-contentcommentid",
+                          "data-postid", "data-post-id", "data-pid")
+QUOTED_POST_LINK = re.compile(r"(?:#post|[?&;]p=|/post-|#p|#msg|findpost&p=|/posts/)(\d{2,})")
+
+
 def read_quote(quote) -> dict:
-    """A quote block → ``{"author", "html"}``, taken out of the body; its header goes too."""
+    """A quote block → ``{"author", "html", "post"}`` (``post``: the quoted post's id, if
+    shown), taken out of the body; its header goes too."""
     author = None
     for element in [quote, *quote.iter()]:
         for attribute in QUOTE_AUTHOR_ATTRIBUTES:
@@ -191,6 +213,7 @@ def read_quote(quote) -> dict:
                 len(header_before.text_content() or "") <= 80
                 and _quote_author_from_text(header_before.text_content() or ""))):
         headers.insert(0, header_before)
+    post = quoted_post([*(e for h in headers for e in h.iter()), *quote.iter()])
     for header in headers:
         if author is None:
             author = _quote_author_from_text(header.text_content() or "")
@@ -203,7 +226,7 @@ def read_quote(quote) -> dict:
         label.drop_tree()
     text = etree.tostring(quote, encoding="unicode", with_tail=False)
     quote.drop_tree()
-    return {"author": author, "html": text}
+    return {"author": author, "html": text, "post": post}
 
 
 def _quote_author_from_text(text: str) -> str | None:

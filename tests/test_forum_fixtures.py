@@ -86,3 +86,15 @@ def test_a_recrawl_of_an_unchanged_subsilver_board_fetches_no_topic_again(fixtur
     assert again.returncode == 0, again.stderr
     assert server.hits[topic] == 1, "the unchanged topic was fetched again"
     assert server.hits["/" + spec["board"]] == 2
+
+
+@pytest.mark.parametrize("style", ["xenforo2", "ipb3", "vbulletin3"])
+def test_a_reply_quoting_a_post_of_its_page_names_it_as_parent(style):
+    posts, _ = read_style(style, use_selectors=False)
+    urls = {post.url for post in posts}
+    with_parent = [post for post in posts if post.parent_url]
+    assert with_parent, "the pages show which post each quote comes from"
+    for post in with_parent:
+        assert post.parent_url in urls and post.parent_url != post.url
+        quoted = next(q for q in post.quotes if q.get("post"))
+        assert quoted["post"] in post.parent_url

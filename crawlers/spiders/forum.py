@@ -210,6 +210,7 @@ class ForumSpider(SourceSpider):
                 body_html=post.body_html, quotes=post.quotes, title=reading.title,
                 thread_id=thread_id(response.url, self.engine) or key,
                 author_handle=post.author, author_url=post.author_url,
+                parent_url=post.parent_url,
                 published_at=post.published_at, edited_at=post.edited_at,
                 metadata={"edited": post.edited} if post.edited else {})
         if reading.next_url:
