@@ -412,9 +412,9 @@ def check(
     """Validate the catalogue and the sources file."""
     loaded = load_catalogue(catalogue)
     sources = load_sources(sources_file)
-    console.print(f"catalogue ok: {len(loaded.own_brands)} own brands, "
+    results.print(f"catalogue ok: {len(loaded.own_brands)} own brands, "
                   f"{len(loaded.competitors)} competitors, {len(loaded.touchpoints)} touchpoints")
-    console.print(f"sources ok: {len(sources)} sources")
+    results.print(f"sources ok: {len(sources)} sources")
 
 
 def _print_summary(summary: dict) -> None:
