@@ -11,8 +11,9 @@ import html
 import re
 
 import lxml.html
-from lxml import etree
 from markdown_it import MarkdownIt
+
+from crawlers.text import parse_fragment
 
 # Reddit renders no raw HTML (``<b>`` is shown as typed) and knows ~~strikethrough~~ and tables.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["strikethrough", "table"])
@@ -35,9 +36,8 @@ def split_html_quotes(fragment: str) -> tuple[str, list[str]]:
     """
     if not fragment or not fragment.strip():
         return "", []
-    try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
-    except (etree.ParserError, ValueError):
+    root = parse_fragment(fragment)
+    if root is None:
         return fragment, []
     outermost = [quote for quote in root.iter("blockquote")
                  if not any(parent.tag == "blockquote" for parent in quote.iterancestors())]

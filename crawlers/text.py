@@ -62,14 +62,24 @@ def normalise_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+def parse_fragment(html: str):
+    """An HTML fragment as the children of one ``div``; ``None`` when it is blank or cannot
+    be parsed."""
+    if not html or not html.strip():
+        return None
+    try:
+        return lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return None
+
+
 def html_to_text(html: str) -> str:
     """Visible text of an HTML fragment, with line breaks where blocks end."""
     if not html or not html.strip():
         return ""
     html = close_runaway_comments(html)
-    try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
-    except (etree.ParserError, ValueError):
+    root = parse_fragment(html)
+    if root is None:
         return normalise_text(re.sub(r"<[^>]+>", " ", html))
     for element in root.iter(*DROP_TAGS):
         element.drop_tree()

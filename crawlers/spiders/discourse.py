@@ -20,7 +20,6 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import lxml.html
 import scrapy
-from lxml import etree
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -28,6 +27,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawlers.dates import BadDate, to_utc_iso
 from crawlers.items import Mention
 from crawlers.spiders.base import SourceSpider
+from crawlers.text import parse_fragment
 
 CHUNK_SIZE = 20  # posts per /t/{id}/posts.json request, Discourse's own chunk size
 LIKE_ACTION = 2  # actions_summary id of a like
@@ -413,11 +413,10 @@ def split_cooked(cooked: str) -> tuple[str, list[dict]]:
     (without its title).
     A link preview (``aside.onebox``) becomes its link; an uploaded image's file name (its
     ``alt``) and size line (``div.meta`` of a lightbox) are dropped."""
-    if not cooked.strip():
+    if not cooked or not cooked.strip():
         return "", []
-    try:
-        root = lxml.html.fragment_fromstring(cooked, create_parent="div")
-    except (etree.ParserError, ValueError):
+    root = parse_fragment(cooked)
+    if root is None:
         return cooked, []
     quotes = []
     quote_class = _has_class("quote")

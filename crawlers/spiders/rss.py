@@ -45,7 +45,7 @@ from crawlers.brand_filter import BrandFilter
 from crawlers.dates import BadDate, to_utc_iso
 from crawlers.items import Mention
 from crawlers.spiders.base import SourceSpider
-from crawlers.text import html_to_text
+from crawlers.text import html_to_text, parse_fragment
 from store.identity import canonical_url
 
 NS = {
@@ -387,9 +387,8 @@ def split_feed_quotes(fragment: str) -> tuple[str, list[dict]]:
     words. The author is ``None`` when not shown."""
     if not fragment or not fragment.strip():
         return "", []
-    try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
-    except (etree.ParserError, ValueError):
+    root = parse_fragment(fragment)
+    if root is None:
         return fragment, []
     quotes = []
     for element in root.xpath(OUTER_QUOTES):
