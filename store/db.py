@@ -73,6 +73,11 @@ def open_db(path: str | Path = DEFAULT_DB_PATH, *, migrate: bool = True) -> sqli
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS)
+    try:
+        _refuse_foreign(conn, path)
+    except BaseException:
+        conn.close()
+        raise
     db = StoreDatabase(conn)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
@@ -81,6 +86,22 @@ def open_db(path: str | Path = DEFAULT_DB_PATH, *, migrate: bool = True) -> sqli
     if migrate and MIGRATIONS.pending(db):
         _migrate(db)
     return db
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path) -> None:
+    """Refuse a SQLite file that holds tables but is not an Otklik store, before anything
+    (the WAL mode, the migrations) changes it; a file that is no database raises
+    ``sqlite3.DatabaseError`` here, before any side file is made."""
+    tables = {name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        return
+    ours = "_sqlite_migrations" in tables and conn.execute(
+        "SELECT 1 FROM _sqlite_migrations WHERE migration_set = ? LIMIT 1",
+        [MIGRATIONS.name]).fetchone()
+    if not ours:
+        raise StoreError(f"{path} is a SQLite database but not an Otklik store (it has "
+                         f"{len(tables)} tables of its own); pass another --db")
 
 
 def _migrate(db: sqlite_utils.Database) -> None:

@@ -1,3 +1,7 @@
+import sqlite3
+
+import pytest
+
 import store
 from store.schema import MIGRATIONS
 
@@ -39,3 +43,25 @@ def test_processes_opening_a_new_database_at_once_do_not_race(db_path):
     assert [child.wait(timeout=60) for child in children] == [0, 0, 0, 0]
     with store.open_db(db_path) as db:
         assert MIGRATIONS.pending(db) == []
+
+
+def test_a_sqlite_file_of_another_program_is_refused_untouched(tmp_path):
+    foreign = tmp_path / "crm.sqlite"
+    conn = sqlite3.connect(foreign)
+    conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.execute("INSERT INTO customers (name) VALUES ('Olena')")
+    conn.commit()
+    conn.close()
+    before = foreign.read_bytes()
+    with pytest.raises(store.StoreError, match="not an Otklik store"):
+        store.open_db(foreign)
+    assert foreign.read_bytes() == before
+    assert not (tmp_path / "crm.sqlite-wal").exists()
+
+
+def test_a_file_that_is_no_database_leaves_no_side_files(tmp_path):
+    notes = tmp_path / "notes.db"
+    notes.write_text("not a database at all\n" * 100, encoding="utf-8")
+    with pytest.raises(sqlite3.DatabaseError):
+        store.open_db(notes)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]
