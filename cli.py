@@ -26,7 +26,7 @@ from config.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from config.sources import DEFAULT_SOURCES, load_sources, select_sources
 from config.yaml_nodes import ConfigError
 from crawlers.run import CrawlFailed
-from store.locks import LockBusy, describe_holder
+from store.locks import LockBusy, describe_holder, hold
 
 ROOT = Path(__file__).resolve().parent
 DbOption = Annotated[Path, typer.Option("--db", envvar="OTKLIK_DB",
@@ -450,7 +450,6 @@ def _print_summary(summary: dict) -> None:
 
 def _one_at_a_time(db: Path, job: str, wait: float):
     """Hold the store's lock for tagging and analysis, saying what it waits for."""
-    from store.locks import hold
 
     def waiting(holder: dict) -> None:
         print(f"waiting up to {wait:.0f} s for {describe_holder(holder)} to finish on {db}",

@@ -14,7 +14,7 @@ from store.crawl_state import (
     set_state,
     start_run,
 )
-from store.db import DEFAULT_DB_PATH, StoreError, default_db_path, is_busy, open_db
+from store.db import DEFAULT_DB_PATH, StoreError, default_db_path, open_db
 from store.erasure import erase_author
 from store.identity import author_id, canonical_url, content_hash, mention_id
 from store.mentions import (
@@ -37,7 +37,6 @@ __all__ = [
     "content_hash",
     "count_mentions",
     "default_db_path",
-    "is_busy",
     "erase_author",
     "finish_run",
     "is_stored",

@@ -57,13 +57,6 @@ class StoreDatabase(sqlite_utils.Database):
             raise
 
 
-def is_busy(error: BaseException) -> bool:
-    """True for SQLite's "locked" / "busy" refusals, which a later try may get past."""
-    message = str(error).lower()
-    return isinstance(error, sqlite3.OperationalError) and (
-        "locked" in message or "busy" in message)
-
-
 def open_db(path: str | Path = DEFAULT_DB_PATH, *, migrate: bool = True) -> sqlite_utils.Database:
     """Open (creating if needed) the database at ``path`` and apply pending migrations.
 
