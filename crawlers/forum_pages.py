@@ -23,7 +23,7 @@ from crawlers.board_structure import find_topics, next_page, topic_id
 from crawlers.dates import BadDate, pick_date
 from crawlers.engines import Engine
 from crawlers.post_text import clean_body, quoted_post
-from crawlers.structure import find_posts
+from crawlers.structure import count_post_blocks, find_posts
 
 SELECTORS, STRUCTURE = "selectors", "structure"
 
@@ -117,15 +117,27 @@ def thread_id(url: str, engine: Engine | None) -> str | None:
 
 def read_topic(page: Selector, context: PageContext, engine: Engine | None) -> TopicReading:
     """The posts of a topic page, by whichever reading finds more readable posts; a reply
-    that quotes a post of the same page gets that post as its parent."""
-    reading = _topic_by_structure(page, context)
-    if engine is not None:
-        by_selectors = _topic_by_selectors(page, context, engine)
-        if by_selectors.quality >= reading.quality and (by_selectors.readable
-                                                        or not reading.posts):
+    that quotes a post of the same page gets that post as its parent.
+
+    When the selectors read every block whole and as many posts as the page's ids mark, the
+    structure could read no more, and its reading (the costlier one) is not made."""
+    by_selectors = _topic_by_selectors(page, context, engine) if engine is not None else None
+    if by_selectors is not None and _whole(by_selectors) and (
+            len(by_selectors.posts) >= count_post_blocks(page.root)):
+        reading = by_selectors
+    else:
+        reading = _topic_by_structure(page, context)
+        if by_selectors is not None and by_selectors.quality >= reading.quality and (
+                by_selectors.readable or not reading.posts):
             reading = by_selectors
     _link_parents(reading.posts)
     return reading
+
+
+def _whole(reading: TopicReading) -> bool:
+    """Every block read as a post with an author, none left out."""
+    return bool(reading.posts) and not reading.not_posts and (
+        reading.quality[0] == len(reading.posts))
 
 
 def _link_parents(posts: list[ReadPost]) -> None:

@@ -91,11 +91,6 @@ class FoundPost:
         return None
 
 
-def parse_html(text: str) -> html.HtmlElement:
-    """The page as an lxml tree (an empty document for an empty page)."""
-    return html.fromstring(text or "<html></html>")
-
-
 def find_posts(root: html.HtmlElement, page_url: str) -> list[FoundPost]:
     """The posts of a topic page, in page order; ``[]`` when no repeated post block is found.
 
@@ -128,6 +123,16 @@ def find_posts(root: html.HtmlElement, page_url: str) -> list[FoundPost]:
                 covered |= {id(e) for e in block.iter()}
     order = {id(element): n for n, element in enumerate(root.iter())}
     return [post for post, block in sorted(joined, key=lambda pair: order[id(pair[1])])]
+
+
+def count_post_blocks(root: html.HtmlElement) -> int:
+    """How many post blocks the page's ids mark, at most; cheap, since no block is read.
+    Blocks of different id kinds that are the same element, or lie inside one another,
+    count once."""
+    blocks = {id(block): block for carriers in _carrier_groups(root).values()
+              for _, block in _blocks(carriers)}
+    return sum(not any(id(ancestor) in blocks for ancestor in block.iterancestors())
+               for block in blocks.values())
 
 
 # -- finding the post blocks --------------------------------------------------------------------
