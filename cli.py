@@ -109,10 +109,15 @@ def tag(
     language, sentiment, brands, products, touchpoints and intents, with evidence.
     One tag or analyze run at a time per store: a second one waits (--wait) for it."""
     from nlp.tagger import Tagger, count_pending, tag_pending
+    from nlp.touchpoint_learning import prepare
 
     _require_store(db)
     tagger = Tagger.default(catalogue)
     with _one_at_a_time(db, "otklik tag", wait), store.open_db(db) as database:
+        with console.status("checking the touchpoint model…"):
+            fitted = prepare(database, tagger)
+        if fitted.fitted:
+            _print_fit(fitted)
         pending = count_pending(database, tagger)
         with _progress() as progress:
             task = progress.add_task("tagging", total=pending)
@@ -121,6 +126,32 @@ def tag(
     console.print(f"tagged {counts['tagged']} mentions ({counts['failed']} failed, "
                   f"{counts['cut']} too long and tagged from their start only, "
                   f"{counts['embedded']} complaint embeddings kept)")
+
+
+@app.command("fit-touchpoints")
+def fit_touchpoints(
+    db: DbOption = store.DEFAULT_DB_PATH,
+    catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
+    wait: WaitOption = 3600,
+) -> None:
+    """Fit the store's touchpoint model now, on the catalogue, a sample of the store's posts
+    and people's labels (`otklik tag` refits by itself when one of them changed); the next
+    `otklik tag` re-tags with it."""
+    from nlp.tagger import Tagger
+    from nlp.touchpoint_learning import prepare
+
+    _require_store(db)
+    tagger = Tagger.default(catalogue)
+    with (_one_at_a_time(db, "otklik fit-touchpoints", wait), store.open_db(db) as database,
+          console.status("fitting the touchpoint model…")):
+        fitted = prepare(database, tagger, force=True)
+    _print_fit(fitted)
+
+
+def _print_fit(fitted) -> None:
+    console.print(f"touchpoint model {fitted.version} fitted on {fitted.corpus_sentences} "
+                  f"sentences of this store and {fitted.labels} labels by people in "
+                  f"{fitted.seconds:.1f} s ({fitted.reason})")
 
 
 @app.command()

@@ -3,10 +3,13 @@ import streamlit as st
 import store
 from app_pages import common
 from dashboard import views
+from dashboard.evidence import safe_url
 from dashboard.filters import Filters
+from store import touchpoint_models
 
 SENTIMENTS = ("negative", "neutral", "positive")
 LIMIT = 50
+REVIEW_BATCH = 10
 
 
 @st.cache_data(ttl=common.TTL, max_entries=32, show_spinner="Searching…")
@@ -51,6 +54,51 @@ def correction_form(post: dict, touchpoints: list[str]) -> None:
                   args=(mention_id,))
 
 
+@st.cache_data(ttl=common.TTL, max_entries=8, show_spinner=False)
+def review_items(path: str, touchpoint: str | None) -> list[dict]:
+    with store.open_db(path) as db:
+        return touchpoint_models.review_queue(db, touchpoint, limit=REVIEW_BATCH)
+
+
+def save_review(item: dict, answer: str) -> None:
+    with store.open_db(common.db_path()) as db:
+        store.add_correction(db, item["mention_id"], "touchpoint", answer,
+                             note="review queue", sentence=item["sentence"])
+    common.clear_caches()
+    st.session_state["mentions_notice"] = (
+        "success", "Saved. The next `otklik tag` refits the touchpoint model on your labels.")
+
+
+def review_queue(touchpoints: list[str]) -> None:
+    """Sentences the touchpoint model is least sure of: each label teaches it most."""
+    chosen = st.selectbox("Touchpoint to review", [common.ALL, *touchpoints],
+                          key="review_touchpoint",
+                          format_func=lambda t: common.name_of(t) if t else "Every touchpoint")
+    items = review_items(common.db_path(), chosen or None)
+    if not items:
+        st.caption("Nothing to review: run `otklik tag` (or `otklik fit-touchpoints`) to "
+                   "queue the sentences the model is least sure of.")
+        return
+    for n, item in enumerate(items):
+        st.markdown(f"> {common.safe(item['text'])}")
+        asked = item["touchpoint"]
+        yes, other, none = st.columns([2, 3, 2])
+        yes.button(f"Yes: {common.name_of(asked)}", key=f"review-yes-{n}",
+                   on_click=save_review, args=(item, asked))
+        right = other.selectbox("Another touchpoint", [t for t in touchpoints if t != asked],
+                                index=None, key=f"review-other-{n}",
+                                format_func=common.name_of, label_visibility="collapsed",
+                                placeholder="Another touchpoint…")
+        if right:
+            save_review(item, right)
+            st.rerun()
+        none.button("No touchpoint", key=f"review-none-{n}", on_click=save_review,
+                    args=(item, "none"))
+        link = safe_url(item["url"])
+        st.caption(f"model: {item['probability']:.0%} sure it names {common.name_of(asked)}"
+                   + (f" · [the post]({link})" if link else ""))
+
+
 st.title("Mentions")
 filters = common.global_filters(keep=("q", "product", "touchpoint", "sentiment"))
 if common.no_data(common.EMPTY_STORE):
@@ -80,6 +128,8 @@ common.sync_url(filters, {"q": text, "product": product, "touchpoint": touchpoin
                           "sentiment": sentiment})
 if notice := st.session_state.pop("mentions_notice", None):
     getattr(st, notice[0])(common.safe(notice[1]))
+with st.expander("Review these: teach the touchpoint model"):
+    review_queue(touchpoints)
 
 page = load(common.db_path(), filters.key(), text.strip(), product, touchpoint, sentiment)
 posts = page["posts"]

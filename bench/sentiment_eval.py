@@ -63,6 +63,41 @@ def score_model(settings: SentimentSettings, splits, batch_size: int = 64) -> di
             "rows_per_s": round(rows / seconds, 1)}
 
 
+def score_tagger(splits, batch_size: int = 64) -> dict:
+    """The document label ``otklik tag`` writes (whole text for short posts, else the
+    sentences' average), per set: the same measures as ``score_model``."""
+    from nlp.tagger import Tagger
+
+    tagger = Tagger.default()
+    start = time.perf_counter()
+    per_set = {}
+    for s in splits:
+        pred = []
+        for at in range(0, len(s.texts), batch_size):
+            batch = [(str(i), text, "") for i, text in enumerate(s.texts[at:at + batch_size])]
+            pred += [t.sentiment for t in tagger.tag_batch(batch)]
+        per_set[s.name] = scores(s.labels, pred, s.classes)
+    rows = sum(len(s.texts) for s in splits)
+    seconds = time.perf_counter() - start
+    return {"model": "otklik tag (document label)", "version": tagger.version,
+            "precision": "config", "sets": per_set,
+            "languages": summarise(per_set, {s.name: s.lang for s in splits}),
+            "load_s": 0.0, "predict_s": round(seconds, 1), "rows_per_s": round(rows / seconds, 1)}
+
+
+def print_document_comparison(predict: dict, tagger: dict) -> None:
+    """``predict`` on whole texts against the tagger's document label, set by set."""
+    print(f"\n{'set':38} {'predict: macroF1  F1pn  F1neu':>30} "
+          f"{'tagger: macroF1  F1pn  F1neu':>30}")
+    for name, ours in tagger["sets"].items():
+        whole = predict["sets"][name]
+        cells = [_cell(r[k]) for r in (whole, ours)
+                 for k in ("macro_f1", "f1_pos_neg")]
+        neutral = [_cell(r["f1"]["neutral"]) for r in (whole, ours)]
+        print(f"{name:38} {cells[0]:>16} {cells[1]} {neutral[0]} "
+              f"{cells[2]:>16} {cells[3]} {neutral[1]}")
+
+
 def _cell(value) -> str:
     return "   –  " if value is None else f"{value:6.3f}"
 
@@ -132,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reference", action="append", default=[], type=Path,
                    help="a model trained on some languages only (its training.json names them)")
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--document", action="store_true",
+                   help="also score the document label otklik tag writes (whole text and "
+                        "sentences), with the configured model")
     p.add_argument("--json", type=Path, help="write all figures here")
     args = p.parse_args(argv)
 
@@ -174,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
         ref = score_model(ref_settings, ref_splits, args.batch_size)
         print_result(ref, f"reference, {args.split}")
         report["references"].append(ref)
+
+    if args.document:
+        report["document"] = score_tagger(splits, args.batch_size)
+        print_result(report["document"], f"{args.split}, the tagger's document label")
+        print_document_comparison(result, report["document"])
 
     print("\ngoals:")
     for what, value, target, ok in goal_lines(result, report["references"]):

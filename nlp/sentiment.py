@@ -110,9 +110,20 @@ def load_delta_model(path: Path):
             label2id={name: i for i, name in enumerate(labels)},
             **depth,
         )
-    apply_weights(model, load_file(str(path / WEIGHTS_FILE)))
+    tensors = load_file(str(path / WEIGHTS_FILE))
+    apply_weights(model, tensors)
     tokenizer = AutoTokenizer.from_pretrained(base)
-    return model.eval(), tokenizer, meta
+    return model.eval(), tokenizer, meta | {"shared_layers": shared_layers(tensors, model)}
+
+
+def shared_layers(tensors: dict, model: torch.nn.Module) -> int:
+    """How many of the base encoder's lowest layers the model uses unchanged: those training
+    froze, whose tensors (and the embeddings') the shipped file therefore lacks."""
+    if any(name.startswith("bert.embeddings.") for name in tensors):
+        return 0
+    changed = {int(name.split(".")[3]) for name in tensors
+               if name.startswith("bert.encoder.layer.")}
+    return min(changed, default=model.config.num_hidden_layers)
 
 
 def apply_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
@@ -182,6 +193,7 @@ class SentimentModel:
         prefix: str = "",
         version: str = "unversioned",
         precision: str = "fp32",
+        shared_layers: int = 0,
     ) -> None:
         if len(targets) != model.config.num_labels:
             raise ValueError(f"{len(targets)} label targets for {model.config.num_labels} labels")
@@ -191,6 +203,8 @@ class SentimentModel:
         self.prefix = prefix
         self.version = version
         self.precision = precision  # what the model's weights were set to: fp32, bf16, int8
+        # the base encoder's lowest layers this model uses unchanged (see nlp.sentence_reader)
+        self.shared_layers = shared_layers
         # model label i -> our label j: probabilities are summed into our three labels
         self._projection = torch.zeros(len(targets), len(LABELS))
         for i, target in enumerate(targets):
@@ -202,9 +216,10 @@ class SentimentModel:
         """Load the model ``settings`` (default: ``data/nlp.yaml``) names, offline."""
         settings = settings or load_nlp_config().sentiment
         where = settings.model_path()
+        shared = 0
         if isinstance(where, Path) and is_delta_model(where):
             model, tokenizer, meta = load_delta_model(where)
-            prefix = meta.get("prefix", "")
+            prefix, shared = meta.get("prefix", ""), meta["shared_layers"]
         else:
             model, tokenizer = _load_hf_model(where)
             prefix = ""
@@ -213,7 +228,8 @@ class SentimentModel:
         precision = resolve_precision(settings.precision)
         model = set_precision(model, precision, tokenizer)
         return cls(model, tokenizer, targets, max_length=settings.max_length, prefix=prefix,
-                   version=version_of(settings), precision=precision)
+                   version=version_of(settings), precision=precision,
+                   shared_layers=0 if prefix or precision == "int8" else shared)
 
     @torch.inference_mode()
     def probabilities(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:

@@ -13,6 +13,9 @@ from nlp.analysis import TextAnalysis
 
 LABELS = ("negative", "neutral", "positive")
 STANCE_KINDS = ("brand", "product", "competitor", "touchpoint")
+# Posts up to this length are scored whole: on the dev splits, whole-text scoring beats the
+# sentence average on them (bench/sentiment_eval.py --document reports both).
+SHORT_POST_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -22,14 +25,24 @@ class Overall:
     evidence: dict
 
 
-def mention_sentiment(analysis: TextAnalysis, per_sentence: list) -> Overall:
-    """Sentence probabilities averaged, weighted by sentence length; the evidence names the
-    sentences that carry the verdict."""
+def is_short(text: str) -> bool:
+    """A post short enough to be read whole as well as sentence by sentence."""
+    return len(text) <= SHORT_POST_CHARS
+
+
+def mention_sentiment(analysis: TextAnalysis, per_sentence: list, whole=None) -> Overall:
+    """The post's sentiment: of the whole text when it was read whole (a short post),
+    else the sentence probabilities averaged, weighted by sentence length. The evidence
+    names the sentences that carry the verdict."""
     texts = [s.text for s in analysis.sentences] or [analysis.text]
-    weights = [max(1, len(text)) for text in texts]
-    total = sum(weights)
-    mean = {label: sum(w * p.scores[label] for w, p in zip(weights, per_sentence, strict=True))
-            / total for label in LABELS}
+    if whole is not None:
+        mean = dict(whole.scores)
+    else:
+        weights = [max(1, len(text)) for text in texts]
+        total = sum(weights)
+        mean = {label: sum(w * p.scores[label]
+                           for w, p in zip(weights, per_sentence, strict=True)) / total
+                for label in LABELS}
     label = max(LABELS, key=lambda name: mean[name])
     carrying = sorted(
         ((i, p) for i, p in enumerate(per_sentence) if p.label == label),

@@ -10,21 +10,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 from sqlite_utils import Database
 
 from config.catalogue import Catalogue, load_catalogue
-from nlp.analysis import TextAnalysis, analyze_texts
+from nlp.analysis import TextAnalysis, add_learned_touchpoints, analyze_texts, units_of
 from nlp.language import MODEL_NAME as LANGUAGE_MODEL
 from nlp.language import detect_language
-from nlp.stance import hit_sentiments, mention_sentiment
+from nlp.sentence_reader import SeparatePasses, SharedPass
+from nlp.stance import hit_sentiments, is_short, mention_sentiment
+from nlp.touchpoint_model import TouchpointModel
 from store.embeddings import write_embeddings
 from store.tags import HitRecord, Tag, pending_mentions, write_mention_tags
 
 logger = logging.getLogger(__name__)
-TAGGER_VERSION = "1"
+TAGGER_VERSION = "2"
 EMBEDDING_MODEL = "multilingual-e5-small"
 
 
@@ -34,59 +35,96 @@ class ModelUnavailable(ValueError):
 
 @dataclass
 class Tagger:
-    """The models a tagging run uses; each can be swapped (tests pass light ones)."""
+    """The models a tagging run uses; each can be swapped (tests pass light ones).
+
+    ``reader`` gives each sentence its sentiment and vector (``nlp.sentence_reader``; by
+    default ``sentiment`` and ``encoder`` run one after the other); ``touchpoints`` is the
+    learned touchpoint model of the store being tagged (``nlp.touchpoint_store.prepare``
+    sets it; without it only cue words find touchpoints).
+    """
 
     catalogue: Catalogue
     sentiment: Callable[[list[str]], list]  # texts → objects with label, score, scores
     sentiment_version: str
-    semantic: object | None = None  # SemanticTouchpoints, or None for cue matching only
-    encoder: object | None = None  # Encoder for complaint embeddings, or None
+    touchpoints: TouchpointModel | None = None
+    encoder: object | None = None  # Encoder for sentence vectors, or None
+    reader: object | None = None
+
+    def __post_init__(self):
+        if self.reader is None:
+            self.reader = SeparatePasses(self.sentiment, self.encoder)
 
     @classmethod
     def default(cls, catalogue_path=None) -> Tagger:
-        """The shipped models: fine-tuned sentiment, e5 touchpoint match and embeddings."""
+        """The shipped models: fine-tuned sentiment and the e5 encoder, sharing their lower
+        layers in one pass when the sentiment model was trained that way."""
         from nlp import sentiment
         from nlp.embeddings import Encoder
-        from nlp.touchpoints import SemanticTouchpoints
 
         catalogue = load_catalogue(catalogue_path) if catalogue_path else load_catalogue()
         try:
-            sentiment.load_model()  # fail here, clearly, not on every row
+            model = sentiment.load_model()  # fail here, clearly, not on every row
         except (OSError, ValueError) as error:
             raise ModelUnavailable(
                 f"the sentiment model cannot be loaded ({error}); install the shipped one "
                 "(models/sentiment) or train it: python -m models.train_sentiment "
                 "--data DIR --out models/sentiment") from None
-        encoder = Encoder()
-        return cls(catalogue, sentiment.predict, sentiment.model_version(),
-                   SemanticTouchpoints(catalogue, encoder), encoder)
+        if model.shared_layers:
+            encoder = Encoder(prefix="", precision=model.precision)
+            reader = SharedPass(model, encoder)
+        else:
+            encoder = Encoder()
+            reader = SeparatePasses(sentiment.predict, encoder)
+        return cls(catalogue, sentiment.predict, model.version, None, encoder, reader)
 
-    @cached_property
+    @property
+    def embedding_version(self) -> str:
+        """Names the space of the sentence vectors (a touchpoint model fits one space)."""
+        shared = getattr(self.reader, "shared", 0)
+        return f"{EMBEDDING_MODEL}-shared{shared}" if shared else EMBEDDING_MODEL
+
+    @property
     def version(self) -> str:
         """Changes whenever a model or the catalogue does: such rows are tagged again."""
-        semantic = "semantic" if self.semantic is not None else "cues"
-        return (f"t{TAGGER_VERSION}-{self.sentiment_version}-{semantic}-"
+        touchpoints = self.touchpoints.version if self.touchpoints is not None else "cues"
+        return (f"t{TAGGER_VERSION}-{self.sentiment_version}-{touchpoints}-"
                 f"{self.catalogue.fingerprint}")
+
+    def read_sentences(self, texts: list[str]) -> tuple[list, np.ndarray | None]:
+        """Sentiment and vector (None without an encoder) of each text."""
+        return self.reader.read(texts)
 
     def tag_batch(self, rows: Sequence[tuple[str, str, str]]) -> list[TaggedMention]:
         """Tag ``(mention_id, text, content_hash)`` rows (pure: no database)."""
         languages = [detect_language(text) for _, text, _ in rows]
         analyses = analyze_texts([(text, guess.language) for (_, text, _), guess
-                                  in zip(rows, languages, strict=True)],
-                                 self.catalogue, self.semantic)
-        sentences = [[s.text for s in analysis.sentences] or [analysis.text]
-                     for analysis in analyses]
-        flat = [text for group in sentences for text in group]
-        predictions = iter(self.sentiment(flat) if flat else [])
-        tagged = []
-        for (mention, _, content_hash), guess, analysis, group in zip(
-                rows, languages, analyses, sentences, strict=True):
-            per_sentence = [next(predictions) for _ in group]
-            tagged.append(self._tagged(mention, content_hash, guess, analysis, per_sentence))
+                                  in zip(rows, languages, strict=True)], self.catalogue)
+        units = [[unit.text for unit in units_of(analysis)] for analysis in analyses]
+        flat = [text for group in units for text in group]
+        wholes = [i for i, (analysis, group) in enumerate(zip(analyses, units, strict=True))
+                  if len(group) > 1 and is_short(analysis.text)]
+        predictions, vectors = self.read_sentences(flat + [analyses[i].text for i in wholes])
+        sentence_vectors = vectors[:len(flat)] if vectors is not None else None
+        if self.touchpoints is not None and sentence_vectors is not None:
+            labels = {t.id: t.name for t in self.catalogue.touchpoints}
+            analyses = add_learned_touchpoints(analyses, sentence_vectors, self.touchpoints,
+                                               labels)
+        whole_of = dict(zip(wholes, range(len(flat), len(flat) + len(wholes)), strict=True))
+        tagged, at = [], 0
+        for i, ((mention, _, content_hash), guess, analysis, group) in enumerate(zip(
+                rows, languages, analyses, units, strict=True)):
+            span = range(at, at + len(group))
+            at += len(group)
+            whole = predictions[whole_of[i]] if i in whole_of else None
+            vector = (post_vector(vectors[list(span)], group) if i not in whole_of
+                      else vectors[whole_of[i]]) if vectors is not None else None
+            tagged.append(self._tagged(mention, content_hash, guess, analysis,
+                                       [predictions[k] for k in span], whole, vector))
         return tagged
 
-    def _tagged(self, mention, content_hash, guess, analysis: TextAnalysis, per_sentence):
-        overall = mention_sentiment(analysis, per_sentence)
+    def _tagged(self, mention, content_hash, guess, analysis: TextAnalysis, per_sentence,
+                whole, vector):
+        overall = mention_sentiment(analysis, per_sentence, whole)
         tags = [
             Tag(mention, "language", guess.language, guess.confidence, LANGUAGE_MODEL,
                 self.version, content_hash, {"why": guess.evidence}),
@@ -101,7 +139,16 @@ class Tagger:
         if analysis.cut:
             logger.info("mention %s: only its first %d characters were analysed", mention,
                         len(analysis.text))
-        return TaggedMention(mention, analysis.text, overall.label, tags, hits, analysis.cut)
+        return TaggedMention(mention, analysis.text, overall.label, tags, hits, analysis.cut,
+                             vector)
+
+
+def post_vector(vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    """A post's vector from its sentences': their mean weighted by length, unit length."""
+    weights = np.array([max(1, len(text)) for text in texts], dtype=np.float32)
+    mean = (vectors * weights[:, None]).sum(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm if norm else mean).astype(np.float32)
 
 
 @dataclass
@@ -112,6 +159,7 @@ class TaggedMention:
     tags: list[Tag]
     hits: list[HitRecord]
     cut: bool = False  # too long for the pipeline: only its start was tagged
+    vector: np.ndarray | None = None  # the post's sentence vector, when the tagger has one
 
 
 def tag_pending(db: Database, tagger: Tagger, batch_size: int = 64,
@@ -153,14 +201,12 @@ def tag_pending(db: Database, tagger: Tagger, batch_size: int = 64,
 
 
 def _embed_complaints(db: Database, tagger: Tagger, results: list[TaggedMention]) -> int:
-    """Keep the embeddings of negative mentions: complaint clustering reads them."""
-    negative = [r for r in results if r.sentiment == "negative"]
-    if tagger.encoder is None or not negative:
+    """Keep the vectors of negative mentions: complaint clustering reads them."""
+    negative = [r for r in results if r.sentiment == "negative" and r.vector is not None]
+    if not negative:
         return 0
-    vectors = tagger.encoder.encode([r.text for r in negative])
     return write_embeddings(db, EMBEDDING_MODEL,
-                            zip([r.mention_id for r in negative], np.asarray(vectors),
-                                strict=True))
+                            [(r.mention_id, r.vector) for r in negative])
 
 
 def _failed(row, version: str, error: Exception) -> TaggedMention:

@@ -11,8 +11,9 @@ CORRECTABLE = {"sentiment": ("negative", "neutral", "positive"), "touchpoint": N
 
 
 def add_correction(db: Database, mention_id: str, field: str, new_value: str,
-                   note: str | None = None) -> None:
-    """Record that a person set ``field`` of a mention to ``new_value``."""
+                   note: str | None = None, sentence: int | None = None) -> None:
+    """Record that a person set ``field`` of a mention (or of its sentence number
+    ``sentence``) to ``new_value``; a touchpoint may be ``none``."""
     if field not in CORRECTABLE:
         raise StoreError(f"cannot correct {field!r}; choose {', '.join(CORRECTABLE)}")
     allowed = CORRECTABLE[field]
@@ -24,7 +25,8 @@ def add_correction(db: Database, mention_id: str, field: str, new_value: str,
         old = db.execute("SELECT value FROM tags WHERE mention_id = ? AND name = ?",
                          [mention_id, field]).fetchone()
         db.execute(
-            """INSERT INTO corrections (mention_id, field, old_value, new_value, note, created_at)
-               VALUES (?, ?, ?, ?, ?, ?)""",
-            [mention_id, field, old[0] if old else None, new_value, note, utc_now()],
+            """INSERT INTO corrections (mention_id, field, old_value, new_value, note,
+                                        created_at, sentence)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            [mention_id, field, old[0] if old else None, new_value, note, utc_now(), sentence],
         )

@@ -522,6 +522,36 @@ def m015_canonical_urls(db: Database) -> None:
     db.execute("DROP TABLE temp.rekeyed")
 
 
+@MIGRATIONS()
+def m018_touchpoint_models(db: Database) -> None:
+    """The touchpoint model learned for this store, the sentences it asks people to label,
+    and sentence-level corrections (``sentence``: the index of the sentence labelled)."""
+    _run(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS touchpoint_models (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            fingerprint TEXT NOT NULL,
+            version TEXT NOT NULL,
+            corpus INTEGER NOT NULL,
+            fitted_at TEXT NOT NULL,
+            model BLOB NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS review_queue (
+            mention_id TEXT NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+            sentence INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            touchpoint TEXT NOT NULL,
+            probability REAL NOT NULL,
+            rank INTEGER NOT NULL,
+            PRIMARY KEY (mention_id, sentence, touchpoint)
+        )
+        """,
+    )
+    if "sentence" not in {c.name for c in db["corrections"].columns}:
+        db.execute("ALTER TABLE corrections ADD COLUMN sentence INTEGER")
+
+
 def _mention_dependants(db: Database) -> list[tuple[str, str]]:
     """Every ``(table, column)`` whose foreign key names ``mentions.id``."""
     tables = [row[0] for row in db.execute(
