@@ -245,6 +245,7 @@ def stage_full(posts: list[str], options: dict) -> dict:
 
     import store
     from nlp.tagger import Tagger, tag_pending
+    from nlp.touchpoint_learning import prepare
 
     torch.set_num_threads(THREADS)
     with tempfile.TemporaryDirectory() as tmp, store.open_db(Path(tmp) / "bench.db") as db:
@@ -257,10 +258,13 @@ def stage_full(posts: list[str], options: dict) -> dict:
         start = time.perf_counter()
         tagger = Tagger.default()
         load_s = time.perf_counter() - start
+        start = time.perf_counter()
+        prepare(db, tagger)  # a first run fits the store's touchpoint model
+        fit_s = time.perf_counter() - start
         figures = _timed(lambda: tag_pending(db, tagger), len(posts))[0]
         counts = dict(db.execute("SELECT kind, count(*) FROM hits GROUP BY kind").fetchall())
     return figures | {"what": "otklik tag (the whole tagger, stored)",
-                      "load_s": round(load_s, 1), "hits": counts}
+                      "load_s": round(load_s, 1), "fit_s": round(fit_s, 1), "hits": counts}
 
 
 STAGES = {"sentiment": stage_sentiment, "onnx": stage_onnx, "reference": stage_reference,

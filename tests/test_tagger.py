@@ -203,3 +203,23 @@ def test_cut_to_fit_prefers_a_sentence_end_then_a_space():
     assert cut_to_fit("one two three four", 15) == "one two three "
     assert cut_to_fit("x" * 20, 15) == "x" * 15
     assert cut_to_fit("Line one\nline two and more", 20) == "Line one\n"
+
+
+def test_a_short_post_takes_the_label_of_its_whole_text(tagger):
+    post = "Ужас, нет, не то. Доволен поддержкой, которая всё быстро объяснила вчера вечером."
+    sentences = [s.label for s in lexicon_sentiment(["Ужас, нет, не то.", post[18:]])]
+    assert sentences == ["negative", "positive"]  # the longer sentence would win an average
+    whole = lexicon_sentiment([post])[0].label
+    tagged = tagger.tag_batch([("m1", post, "h")])[0]
+    assert tagged.sentiment == whole == "negative"
+    stance = {h.evidence: h.sentiment for h in tagged.hits if h.kind == "touchpoint"}
+    assert stance.get("поддержкой") == "positive"  # a touchpoint keeps its sentence's stance
+
+
+def test_a_long_post_is_read_sentence_by_sentence(tagger):
+    praise = "Доволен связью, всё отлично работает у меня дома и на даче."
+    long_post = " ".join([praise] * 9 + ["Нет, не, ужас. " * 7])
+    assert len(long_post) > 400
+    assert lexicon_sentiment([long_post])[0].label == "negative"  # 21 cue words against 18
+    tagged = tagger.tag_batch([("m1", long_post, "h")])[0]
+    assert tagged.sentiment == "positive"  # nine long sentences outweigh seven short ones
