@@ -62,14 +62,17 @@ class CachedReader:
                 self.seen = dict(zip(json.loads(str(data["texts"])), data["vectors"],
                                      strict=True))
 
-    def read(self, texts):
+    def vectors(self, texts):
         new = [t for t in dict.fromkeys(texts) if t not in self.seen]
         if new:
-            self.seen.update(zip(new, self.reader.read(new)[1], strict=True))
+            self.seen.update(zip(new, self.reader.vectors(new), strict=True))
             if self.path:
                 np.savez(self.path, texts=json.dumps(list(self.seen)),
                          vectors=np.array(list(self.seen.values())))
-        return [None] * len(texts), np.array([self.seen[t] for t in texts], dtype=np.float32)
+        return np.array([self.seen[t] for t in texts], dtype=np.float32)
+
+    def read(self, texts):
+        return [None] * len(texts), self.vectors(texts)
 
 
 def read_rows(path: Path, limit: int, seed: int = 13) -> list[dict]:
@@ -118,7 +121,7 @@ def evaluate_set(name: str, data: Path, args, tagger_for) -> dict:
     analyses = analyze_texts([(row["text"], detect_language(row["text"]).language)
                               for row in rows], catalogue)
     flat = [unit.text for analysis in analyses for unit in units_of(analysis)]
-    vectors = tagger.read_sentences(flat)[1]
+    vectors = tagger.sentence_vectors(flat)
     read_s = time.perf_counter() - started
 
     results["cues"] = score(gold, top_touchpoints(analyses), keys)
@@ -130,9 +133,7 @@ def evaluate_set(name: str, data: Path, args, tagger_for) -> dict:
         results["cues + semantic"] = score(
             gold, top_touchpoints(add_semantic_touchpoints(analyses, semantic)), keys)
 
-    def embed(texts):
-        return tagger.read_sentences(texts)[1]
-
+    embed = tagger.sentence_vectors
     fit_start = time.perf_counter()
     model = fit_touchpoints(catalogue, embed, sentences, corpus_vectors, [], "bench",
                             threshold=args.thresholds[0])
@@ -144,9 +145,10 @@ def evaluate_set(name: str, data: Path, args, tagger_for) -> dict:
                                 threshold=args.thresholds[0])
     for threshold in args.thresholds:
         suffix = f" @{threshold}" if len(args.thresholds) > 1 else ""
-        for name, fitted in (("learned", model), (f"learned + {len(answers)} labels", corrected)):
+        for method, fitted in (("learned", model),
+                               (f"learned + {len(answers)} labels", corrected)):
             fitted.threshold = threshold
-            results[name + suffix] = score(gold, top_touchpoints(
+            results[method + suffix] = score(gold, top_touchpoints(
                 add_learned_touchpoints(analyses, vectors, fitted, labels)), keys)
     return {"set": name, "rows": len(rows), "corpus_posts": len(corpus_rows),
             "corpus_sentences": len(sentences), "touchpoints": len(keys),

@@ -46,8 +46,11 @@ class SeparatePasses:
     def read(self, texts: Sequence[str]) -> tuple[list, np.ndarray | None]:
         """Sentiments and vectors (None without an encoder) of ``texts``."""
         texts = list(texts)
-        vectors = self.encoder.encode(texts) if self.encoder is not None and texts else None
-        return (self.predict(texts) if texts else []), vectors
+        return (self.predict(texts) if texts else []), self.vectors(texts)
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray | None:
+        """The vectors of ``texts`` alone (None without an encoder)."""
+        return self.encoder.encode(list(texts)) if self.encoder is not None else None
 
 
 class SharedPass:
@@ -61,8 +64,13 @@ class SharedPass:
             raise ValueError("the sentiment model shares no layers with the base encoder")
         self.sentiment = sentiment
         self.shared = shared
+        self.encoder = encoder
         self.upper = encoder.model.encoder.layer[shared:]
         self.dim = encoder.dim
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """The vectors of ``texts`` alone: the base encoder's pass, without the sentiment's."""
+        return self.encoder.encode(list(texts))
 
     @torch.inference_mode()
     def read(self, texts: Sequence[str], batch_size: int = 64) -> tuple[list, np.ndarray]:

@@ -94,6 +94,10 @@ class Tagger:
         """Sentiment and vector (None without an encoder) of each text."""
         return self.reader.read(texts)
 
+    def sentence_vectors(self, texts: list[str]) -> np.ndarray | None:
+        """The vector of each text, without its sentiment."""
+        return self.reader.vectors(texts)
+
     def tag_batch(self, rows: Sequence[tuple[str, str, str]]) -> list[TaggedMention]:
         """Tag ``(mention_id, text, content_hash)`` rows (pure: no database)."""
         languages = [detect_language(text) for _, text, _ in rows]

@@ -61,7 +61,7 @@ def prepare(db: Database, tagger, force: bool = False) -> FitReport:
     start = time.perf_counter()
     sample = stored.corpus_sample(db, CORPUS_SAMPLE)
     sentences, owners, vectors = read_corpus(tagger, sample)
-    model = fit_touchpoints(tagger.catalogue, lambda texts: tagger.read_sentences(texts)[1],
+    model = fit_touchpoints(tagger.catalogue, tagger.sentence_vectors,
                             sentences, vectors, labels, fingerprint(fit_on, mentions))
     queue = review_items(model, sentences, owners, vectors, labelled_sentences(db))
     stored.save_model(db, fit_on, model.version, mentions, model.to_bytes(), queue)
@@ -87,7 +87,7 @@ def read_corpus(tagger, mentions: list[tuple[str, str]]
                              if hit.sentence == unit.index)
             sentences.append(CorpusSentence(unit.text, cued))
             owners.append((mention_id, unit.index))
-    vectors = tagger.read_sentences([s.text for s in sentences])[1] if sentences else None
+    vectors = tagger.sentence_vectors([s.text for s in sentences]) if sentences else None
     return sentences, owners, vectors if vectors is not None else np.zeros((0, 0), np.float32)
 
 
@@ -108,7 +108,7 @@ def human_labels(db: Database, tagger) -> list[HumanLabel]:
         elif row.sentence < len(units):
             out.append(HumanLabel(units[row.sentence].text, row.touchpoint))
     if whole:
-        vectors = tagger.read_sentences([out[i].text for i in whole])[1]
+        vectors = tagger.sentence_vectors([out[i].text for i in whole])
         for i, vector in zip(whole, vectors, strict=True):
             out[i] = HumanLabel(out[i].text, out[i].touchpoint, vector)
     return out

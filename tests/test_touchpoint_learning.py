@@ -58,6 +58,9 @@ class Remembering:
     def __init__(self, reader):
         self.reader, self.seen = reader, {}
 
+    def vectors(self, texts):
+        return self.read(texts)[1]
+
     def read(self, texts):
         new = [t for t in dict.fromkeys(texts) if t not in self.seen]
         if new:
