@@ -131,7 +131,7 @@ def analyze(
         help="Analyse as if it were this UTC time (ISO-8601); default: now.")] = None,
     webhook: Annotated[str | None, typer.Option(
         envvar="OTKLIK_WEBHOOK_URL", show_envvar=True,
-        help="Post new, grown and ended alerts to this webhook URL.")] = None,
+        help="Post new, grown and ended incidents to this webhook URL.")] = None,
     webhook_format: Annotated[WebhookFormat, typer.Option(
         help="Webhook message format.")] = WebhookFormat.slack,
     telegram_chat: Annotated[str | None, typer.Option(
@@ -142,9 +142,10 @@ def analyze(
         help="Print the webhook messages as JSON lines instead of posting them.")] = False,
     wait: WaitOption = 3600,
 ) -> None:
-    """Find negative spikes (alerts), score advocates, and report social NPS, share of
-    voice, customers at risk and unanswered community questions. With --webhook, each new,
-    grown or ended alert is posted once; a failed post is tried again on the next run.
+    """Find negative spikes (alerts) and group the alerts of one event into incidents, score
+    advocates, and report social NPS, share of voice, customers at risk and unanswered
+    community questions. With --webhook, each new, grown or ended incident is posted once
+    (one message per incident); a failed post is tried again on the next run.
     One tag or analyze run at a time per store: a second one waits (--wait) for it, so an
     analysis never reads a half-tagged store."""
     import json
@@ -168,16 +169,18 @@ def analyze(
                                   webhook=target)
         console.print(f"{counts['brand_mentions']} of {counts['mentions']} stored mentions "
                       f"name a brand: {counts['alerts_new']} new "
-                      f"alerts, {counts['alerts_updated']} updated; "
+                      f"alerts, {counts['alerts_updated']} updated, in "
+                      f"{counts['incidents_new'] + counts['incidents_updated']} incident(s) "
+                      f"({counts['incidents_new']} new); "
                       f"{counts['advocates']} advocates scored, "
                       f"{counts['clusters']} complaint clusters")
         if target is not None and target.dry_run:
             for message in counts["webhook_payloads"]:
                 print(json.dumps(message, ensure_ascii=False))
-            console.print(f"webhook dry run: {len(counts['webhook_payloads'])} alert "
+            console.print(f"webhook dry run: {len(counts['webhook_payloads'])} incident "
                           "message(s) printed, none posted")
         elif target is not None:
-            console.print(f"webhook: {counts['webhook_sent']} alert message(s) posted, "
+            console.print(f"webhook: {counts['webhook_sent']} incident message(s) posted, "
                           f"{counts['webhook_failed']} failed (tried again next run)")
         with console.status("storing the dashboard's daily figures"):
             days = daily.refresh(database)
@@ -418,13 +421,17 @@ def check(
 
 
 def _print_summary(summary: dict) -> None:
-    table = Table("started", "brand", "product", "touchpoint", "×", "status", "terms",
-                  title="Alerts open or seen in the last 30 days")
-    for alert in summary["alerts"]:
-        terms = ", ".join(term["term"] for term in alert["terms"][:5])
-        table.add_row(alert["started_at"][:16], alert["brand"] or "", alert["product"] or "",
-                      alert["touchpoint"] or "", f"{alert['magnitude'] or 0:.1f}",
-                      alert["status"], terms)
+    table = Table("#", "started", "last seen", "brand", "touchpoints (posts)", "posts", "×",
+                  "state", "slices", "terms", title="Incidents open or seen in the last 30 days")
+    for incident in summary["incidents"]:
+        touchpoints = ", ".join(f"{t['touchpoint']} {t['posts']}"
+                                for t in incident["touchpoints"][:3])
+        terms = ", ".join(term["term"] for term in incident["terms"][:5])
+        table.add_row(str(incident["id"]), incident["started_at"][:16],
+                      incident["last_seen_at"][:16], incident["brand"], touchpoints,
+                      str(incident["posts"]), f"{incident['magnitude'] or 0:.1f}",
+                      f"{incident['state']}, {incident['status']}",
+                      str(len(incident["slices"])), terms)
     console.print(table)
     table = Table("brand", "NPS", "promoters", "passives", "detractors", "share of voice",
                   "change", "net sentiment", title="Brands (last 30 days)")

@@ -50,7 +50,7 @@ def _where(filters: Filters) -> dict:
 
 
 def overview(db: Database, filters: Filters, catalogue: Catalogue) -> dict:
-    """KPIs with changes, daily volume by sentiment, social NPS per week, open alerts, and
+    """KPIs with changes, daily volume by sentiment, social NPS per week, open incidents, and
     how many days of figures were computed on the fly (changed since the last ``otklik
     analyze``)."""
     chosen = chosen_brands(filters, catalogue)
@@ -63,12 +63,12 @@ def overview(db: Database, filters: Filters, catalogue: Catalogue) -> dict:
         by_day = window.totals("author_days", ("day", "brand", "author_id"),
                                *agg.bounds(filters), brand=chosen, **_where(filters))
         stale = len(window.stale)
-    alerts = [a for a in queries.open_alerts(db) if agg.alert_matches(a, filters)]
+    incidents = [i for i in queries.open_incidents(db) if agg.alert_matches(i, filters)]
     return {
         "kpis": agg.overview_kpis(totals, *authors, filters, chosen, brand_ids(catalogue)),
         "nps_weekly": agg.nps_by_period(by_day, "week"),
         "daily": agg.daily_sentiment(totals, filters, chosen),
-        "alerts": alerts,
+        "incidents": incidents,
         "tagged": agg.post_count(totals, None),
         "stale_days": stale,
     }
@@ -99,9 +99,11 @@ def journey_posts(db: Database, filters: Filters, catalogue: Catalogue, product:
     return agg.cell_posts(chosen, touchpoint, week)[:limit]
 
 
-def trends(db: Database, filters: Filters, catalogue: Catalogue, top: int = 6) -> dict:
+def trends(db: Database, filters: Filters, catalogue: Catalogue, top: int = 6,
+           incident: int | None = None) -> dict:
     """Slices by negatives (with change), daily negatives of every slice with spikes marked
-    from the alerts, every alert of the filters (open ones with their example posts)."""
+    from the alerts, the open incidents of the filters and the one asked for by id (with
+    their example posts), and the incidents resolved that were under way in the period."""
     where = {"brand": chosen_brands(filters, catalogue), **_where(filters)}
     first, last = agg.bounds(filters, previous=True)[0], filters.end.isoformat()
     with daily.window(db, first, last) as window:
@@ -111,14 +113,19 @@ def trends(db: Database, filters: Filters, catalogue: Catalogue, top: int = 6) -
                           **where))
     table = agg.slice_table(slices, filters)
     everything = [a for a in queries.alerts(db) if agg.alert_matches(a, filters)]
-    open_ones = [a for a in queries.open_alerts(db, limit=200) if agg.alert_matches(a, filters)]
-    examples = brand_mentions_by_id(db, [i for alert in open_ones for i in alert["example_ids"]])
+    open_ones = [i for i in queries.open_incidents(db) if agg.alert_matches(i, filters)]
+    period = queries.incidents_between(db, filters.start.isoformat(),
+                                       (filters.end + timedelta(days=1)).isoformat())
+    resolved = [i for i in period if i["status"] == "resolved" and agg.alert_matches(i, filters)]
+    asked = queries.incident(db, incident) if incident is not None else None
+    shown = open_ones + ([asked] if asked else [])
+    examples = brand_mentions_by_id(db, [i for one in shown for i in one["example_ids"]])
     # the default series: slices of a product or touchpoint (the brand total is a choice)
     alerted = [row["slice"] for row in table
                if row["negative"] and not row["slice"].endswith("/*/*")][:top]
     return {"table": table, "top": alerted, "daily": agg.daily_negatives(slices, filters),
             "spikes": agg.spike_marks(everything, [row["slice"] for row in table], filters),
-            "open_alerts": open_ones, "all_alerts": everything,
+            "incidents": open_ones, "resolved_incidents": resolved, "asked": asked,
             "examples": {mention: rows[0] for mention, rows in agg.by_mention(examples).items()}}
 
 
