@@ -24,12 +24,13 @@ def _json(value) -> str:
 
 
 def alert_slices(db: Database, alert_ids: Iterable[int] | None = None) -> list[dict]:
-    """Alerts as the grouping reads them (every one, or those given): their columns with
-    ``details`` and ``terms`` decoded and ``posts``, the ids of their stored posts."""
+    """Alerts as the grouping reads them (every one, or those given and those in no incident
+    yet): their columns with ``details`` and ``terms`` decoded and ``posts``, the ids of
+    their stored posts."""
     where, params = "", []
     if alert_ids is not None:
-        where, params = "WHERE a.id IN (SELECT value FROM json_each(?))", [
-            json.dumps(sorted(alert_ids))]
+        where = "WHERE a.id IN (SELECT value FROM json_each(?)) OR a.incident_id IS NULL"
+        params = [json.dumps(sorted(alert_ids))]
     rows = db.execute(
         f"""SELECT a.id, a.brand, a.product, a.touchpoint, a.started_at, a.last_seen_at,
                    a.status, a.baseline, a.terms, a.details,

@@ -237,7 +237,7 @@ def test_dry_run_webhook_stdout_is_json_lines_only(tmp_path, make_mention):
     messages = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(messages) == 1 and "volna" in json.dumps(messages, ensure_ascii=False)
     assert "0 of 1 stored mentions name a brand" in result.stderr
-    assert "1 alert message(s) printed, none posted" in result.stderr
+    assert "1 incident message(s) printed, none posted" in result.stderr
 
 
 def test_fixed_choices_match_what_the_code_accepts():
