@@ -77,7 +77,8 @@ def analyze(db: Database, catalogue: Catalogue, now: datetime | None = None,
 def refresh_incidents(db: Database, catalogue: Catalogue, alert_ids: list[int] | None = None,
                       mentions: list[BrandMention] | None = None) -> tuple[int, int]:
     """Group the given alerts and those in no incident yet (default: every stored alert)
-    into incidents and store them; returns ``(created, updated)``. ``mentions``: the brand rows, read when not given."""
+    into incidents and store them; returns ``(created, updated)``. ``mentions``: the brand
+    rows, read when not given."""
     mentions = brand_mentions(db) if mentions is None else mentions
     slices = [_slice(row) for row in alert_slices(db, alert_ids) if row["brand"]]
     by_brand = {brand: list(rows) for brand, rows in groupby(

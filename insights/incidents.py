@@ -3,10 +3,10 @@
 One event about a brand raises alerts on many slices at once (the brand, a product, each
 touchpoint its posts name, product x touchpoint), each with nearly the same posts and words.
 Alerts of one brand whose windows overlap are one incident when their posts agree (most of
-the smaller alert's posts are in the other) or their distinctive words do. Touchpoint slices
-are grouped first; the slices without a touchpoint (the brand, a product) hold every
-negative post of their window, so they join the group whose posts they hold the most of and
-never bridge two groups: two events in one week stay two incidents.
+the smaller side's posts are shared) or their distinctive words do. Each alert joins one
+group only, the one it shares most posts with, and the slices an event is most about start
+the groups: the brand's alert, or a touchpoint every complaint names (the app), holds the
+posts of two events of one week but does not join them into one.
 
 The incident's touchpoints are ranked by how far its posts lean to each against the brand's
 negatives of the weeks before (share x log(share / baseline share), a term of the
@@ -63,46 +63,35 @@ class AlertSlice:
 
 
 def group_alerts(alerts: Iterable[AlertSlice]) -> list[list[AlertSlice]]:
-    """The alerts grouped into incidents, each group oldest alert first, groups by start."""
-    alerts = sorted(alerts, key=lambda a: (a.brand, a.started_at, a.alert_id))
-    specific = [a for a in alerts if a.touchpoint]
-    parent = {a.alert_id: a.alert_id for a in specific}
+    """The alerts grouped into incidents, each group oldest alert first, groups by start.
 
-    def root(alert_id: int) -> int:
-        while parent[alert_id] != alert_id:
-            parent[alert_id] = parent[parent[alert_id]]
-            alert_id = parent[alert_id]
-        return alert_id
-
-    for i, first in enumerate(specific):
-        for second in specific[i + 1:]:
-            if _overlap(first, second) and (_posts_agree(first, second)
-                                            or _terms_agree(first, second)):
-                parent[root(second.alert_id)] = root(first.alert_id)
-    groups: dict[int, list[AlertSlice]] = {}
-    for alert in specific:
-        groups.setdefault(root(alert.alert_id), []).append(alert)
-    found = list(groups.values())
-    # product slices before brand slices: a product's alert may start the group the brand's joins
-    for alert in sorted((a for a in alerts if not a.touchpoint),
-                        key=lambda a: (a.product is None, a.started_at, a.alert_id)):
-        home = _best_group(alert, found)
+    One pass, touchpoint slices first, then product × touchpoint, products, brands (within
+    each, the largest excess first). The first alert of a group is its seed. An alert joins
+    the group of its brand and time whose seed it shares most posts with, when it agrees with
+    that seed (posts or words) or when most of its posts are in the seeds about then;
+    otherwise it starts a group. Comparing with seeds, not with everything a group gathered,
+    keeps a slice two events share (the app, support) from joining them into one.
+    """
+    groups: list[list[AlertSlice]] = []
+    for alert in sorted(alerts, key=_order):
+        home = _home(alert, groups)
         if home is None:
-            found.append([alert])
+            groups.append([alert])
         else:
             home.append(alert)
-    for group in found:
+    for group in groups:
         group.sort(key=lambda a: (a.started_at, a.alert_id))
-    return sorted(found, key=lambda g: (g[0].brand, g[0].started_at, g[0].alert_id))
+    return sorted(groups, key=lambda g: (g[0].brand, g[0].started_at, g[0].alert_id))
+
+
+def _order(alert: AlertSlice) -> tuple:
+    level = (0 if not alert.product else 1) if alert.touchpoint else (2 if alert.product else 3)
+    return (alert.brand, level, -(alert.observed - alert.expected), alert.started_at,
+            alert.alert_id)
 
 
 def _overlap(a: AlertSlice, b: AlertSlice) -> bool:
     return a.brand == b.brand and a.started_at <= b.end + SLACK and b.started_at <= a.end + SLACK
-
-
-def _posts_agree(a: AlertSlice, b: AlertSlice) -> bool:
-    smaller = min(len(a.posts), len(b.posts))
-    return smaller > 0 and len(a.posts & b.posts) >= POST_AGREEMENT * smaller
 
 
 def _terms_agree(a: AlertSlice, b: AlertSlice) -> bool:
@@ -111,19 +100,22 @@ def _terms_agree(a: AlertSlice, b: AlertSlice) -> bool:
     return shared >= SHARED_TERMS and shared >= POST_AGREEMENT * min(len(first), len(second))
 
 
-def _best_group(alert: AlertSlice, groups: list[list[AlertSlice]]) -> list[AlertSlice] | None:
-    """The group whose posts this brand- or product-wide alert holds the most of."""
-    best, best_shared = None, 0
-    for group in groups:
-        if not any(_overlap(alert, member) for member in group):
-            continue
-        posts = frozenset().union(*(member.posts for member in group))
-        shared = len(alert.posts & posts)
-        agrees = ((shared > 0 and shared >= POST_AGREEMENT * min(len(posts), len(alert.posts)))
-                  or any(_terms_agree(alert, member) for member in group))
-        if agrees and (best is None or shared > best_shared):
-            best, best_shared = group, shared
-    return best
+def _home(alert: AlertSlice, groups: list[list[AlertSlice]]) -> list[AlertSlice] | None:
+    """The group this alert joins, or None when it starts one (see ``group_alerts``)."""
+    near = [group for group in groups if any(_overlap(alert, member) for member in group)]
+    if not near:
+        return None
+    shared = [len(alert.posts & group[0].posts) for group in near]
+    agreeing = [i for i, group in enumerate(near)
+                if (shared[i] > 0 and shared[i] >= POST_AGREEMENT * min(
+                    len(alert.posts), len(group[0].posts)))
+                or _terms_agree(alert, group[0])]
+    covered = len(alert.posts & frozenset().union(*(group[0].posts for group in near)))
+    if agreeing:
+        return near[max(agreeing, key=lambda i: (shared[i], -i))]
+    if covered and covered >= POST_AGREEMENT * len(alert.posts):
+        return near[max(range(len(near)), key=lambda i: (shared[i], -i))]
+    return None
 
 
 @dataclass(frozen=True)
