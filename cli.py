@@ -62,6 +62,14 @@ class Export(StrEnum):
     questions = "questions"
 
 
+class DigestFormat(StrEnum):
+    """What ``otklik digest`` writes: Markdown, e-mail HTML, or both."""
+
+    md = "md"
+    html = "html"
+    both = "both"
+
+
 class WebhookFormat(StrEnum):
     """Webhook message formats (``insights.webhook.KINDS``)."""
 
@@ -269,6 +277,52 @@ def export(
                            source)
     write_rows(rows, out, EXPORTS[what.value])
     console.print(f"wrote {len(rows)} rows to {out}")
+
+
+@app.command()
+def digest(
+    week: Annotated[str | None, typer.Option(
+        help="ISO week (YYYY-Www, e.g. 2026-W46) or a date in it; default: the last full "
+             "week.")] = None,
+    db: DbOption = store.DEFAULT_DB_PATH,
+    out: Annotated[Path | None, typer.Option(
+        help="Folder to write digest-YYYY-Www.md / .html in; default: print to stdout.")] = None,
+    format_: Annotated[DigestFormat, typer.Option(
+        "--format", help="Markdown, e-mail HTML, or both (both needs --out).")] = DigestFormat.md,
+    base_url: Annotated[str, typer.Option(
+        envvar="OTKLIK_DASHBOARD_URL", show_envvar=True,
+        help="The dashboard's address, for the links.")] = "http://localhost:8501",
+    catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
+) -> None:
+    """What changed in a week: incidents opened, grown and ended, complaint themes that grew
+    and new ones, touchpoints whose negative share moved most, customers at risk not yet
+    contacted, advocates who appeared; each line links to its dashboard view."""
+    from dashboard.data import display_names
+    from insights.digest import build_digest, parse_week
+    from insights.digest_facts import digest_facts
+    from insights.digest_render import to_html, to_markdown
+
+    chosen = parse_week(week)
+    if format_ is DigestFormat.both and out is None:
+        raise CommandError("--format both writes two files: pass --out FOLDER")
+    loaded = load_catalogue(catalogue)
+    _require_store(db)
+    with store.open_db(db) as database:
+        built = build_digest(chosen, digest_facts(database, loaded, chosen), base_url,
+                             display_names(loaded))
+    texts = {"md": to_markdown(built), "html": to_html(built)}
+    wanted = ["md", "html"] if format_ is DigestFormat.both else [format_.value]
+    if out is None:
+        sys.stdout.write(texts[wanted[0]])
+    else:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        for kind in wanted:
+            path = Path(out) / f"digest-{chosen.label}.{kind}"
+            path.write_text(texts[kind], encoding="utf-8")
+            console.print(f"wrote {path}", highlight=False)
+    console.print(f"digest of {chosen.describe()}: "
+                  + ("a quiet week" if built.empty else
+                     f"{sum(len(s.lines) for s in built.sections)} line(s)"), highlight=False)
 
 
 @app.command()

@@ -14,10 +14,14 @@ import store
 from config.catalogue import Catalogue
 from dashboard import aggregates as agg
 from dashboard import tables
+from dashboard.data import display_names
 from dashboard.filters import Filters
 from insights import daily, queries
 from insights.bulk import paused_gc
 from insights.customers import official_author_ids
+from insights.digest import Week, build_digest
+from insights.digest_facts import digest_facts
+from insights.digest_render import to_html, to_markdown
 from insights.exports import export_rows
 from insights.mention_facts import (
     BrandMention,
@@ -261,3 +265,12 @@ def cluster_posts(db: Database, cluster_id: str, limit: int = 10) -> list[dict]:
 def sources(db: Database) -> list[dict]:
     """Crawl status per source with its stored mentions."""
     return tables.source_rows(store.last_runs(db), queries.counts_by(db, "source_id"))
+
+
+def digest(db: Database, catalogue: Catalogue, week: Week, base_url: str) -> dict:
+    """The weekly digest: ``page`` with links relative to this dashboard, and the Markdown
+    and e-mail HTML files with links to ``base_url``."""
+    facts, names = digest_facts(db, catalogue, week), display_names(catalogue)
+    shared = build_digest(week, facts, base_url, names)
+    return {"page": build_digest(week, facts, "", names), "markdown": to_markdown(shared),
+            "html": to_html(shared)}

@@ -198,6 +198,14 @@ def thread_authors(db: Database, since: str | None = None,
     return out
 
 
+def first_posts(db: Database, author_ids: list[str]) -> dict[str, str]:
+    """The publication time of each given author's first stored post."""
+    return dict(db.execute(
+        """SELECT author_id, min(published_at) FROM mentions
+           WHERE author_id IN (SELECT value FROM json_each(?)) AND published_at IS NOT NULL
+           GROUP BY author_id""", [json.dumps(sorted(set(author_ids)))]).fetchall())
+
+
 def author_profiles(db: Database, author_ids: list[str]) -> dict[str, dict]:
     """Handle, source and profile link of the given authors."""
     rows = db.execute(

@@ -24,7 +24,7 @@ from store.tags import HitRecord, Tag
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-PAGES = [f"app_pages/{name}.py" for name in ("overview", "journey", "trends", "at_risk",
+PAGES = [f"app_pages/{name}.py" for name in ("overview", "journey", "trends", "digest", "at_risk",
                                               "complaints", "advocates", "questions",
                                               "mentions", "sources")]
 END = datetime(2026, 11, 20, 18, tzinfo=UTC)
