@@ -336,6 +336,21 @@ def test_a_link_to_an_incident_shows_it_even_when_resolved(populated):
     assert f"incident {resolved[0]['id']}" in texts(at)
 
 
+def test_the_weekly_digest_links_to_the_incident_of_the_week(populated, media):
+    path, _ = populated
+    with store.open_db(path) as db:
+        incident_id = queries.open_incidents(db)[0]["id"]
+    at = page("app_pages/digest.py", week="2026-W47")
+    shown = texts(at)
+    assert "Incidents opened" in shown and "Billing" in shown
+    assert f"/trends?from=2026-11-16&to=2026-11-22&brand=volna&incident={incident_id}" in shown
+    html = downloaded(at, media, "Download e-mail HTML").decode()
+    assert f"http://localhost:8501/trends?from=2026-11-16&amp;to=2026-11-22&amp;brand=volna" \
+           f"&amp;incident={incident_id}" in html
+    quiet = page("app_pages/digest.py", week="2025-W01")
+    assert any("A quiet week" in s.value for s in quiet.success)
+
+
 def test_risk_status_is_saved_and_the_queue_exports(populated, media):
     path, _ = populated
     at = page("app_pages/at_risk.py")
