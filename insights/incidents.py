@@ -86,7 +86,7 @@ def group_alerts(alerts: Iterable[AlertSlice]) -> list[list[AlertSlice]]:
 
 def _order(alert: AlertSlice) -> tuple:
     level = (0 if not alert.product else 1) if alert.touchpoint else (2 if alert.product else 3)
-    return (alert.brand, level, -(alert.observed - alert.expected), alert.started_at,
+    return (alert.brand, level, -alert.observed / max(alert.expected, 1e-9), alert.started_at,
             alert.alert_id)
 
 
