@@ -475,17 +475,19 @@ def check(
 
 
 def _print_summary(summary: dict) -> None:
-    table = Table("#", "started", "last seen", "brand", "touchpoints (posts)", "posts", "×",
-                  "state", "slices", "terms", title="Incidents open or seen in the last 30 days")
+    table = Table("#", "from → last seen", "touchpoints (posts)", "posts", "state", "words",
+                  title="Incidents open or seen in the last 30 days")
     for incident in summary["incidents"]:
         touchpoints = ", ".join(f"{t['touchpoint']} {t['posts']}"
                                 for t in incident["touchpoints"][:3])
-        terms = ", ".join(term["term"] for term in incident["terms"][:5])
-        table.add_row(str(incident["id"]), incident["started_at"][:16],
-                      incident["last_seen_at"][:16], incident["brand"], touchpoints,
-                      str(incident["posts"]), f"{incident['magnitude'] or 0:.1f}",
-                      f"{incident['state']}, {incident['status']}",
-                      str(len(incident["slices"])), terms)
+        terms = ", ".join(term["term"] for term in incident["terms"][:4])
+        table.add_row(str(incident["id"]),
+                      f"{incident['started_at'][5:16].replace('T', ' ')} → "
+                      f"{incident['last_seen_at'][5:10]}",
+                      f"{incident['brand']}: {touchpoints or '–'}",
+                      f"{incident['posts']} ×{incident['magnitude'] or 0:.1f}",
+                      f"{incident['state']}, {incident['status']}, "
+                      f"{len(incident['slices'])} alert(s)", terms)
     console.print(table)
     table = Table("brand", "NPS", "promoters", "passives", "detractors", "share of voice",
                   "change", "net sentiment", title="Brands (last 30 days)")

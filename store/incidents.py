@@ -119,17 +119,18 @@ def incidents_for_delivery(db: Database, seen_since: str) -> list[dict]:
     at or after ``seen_since``; each with its columns (JSON decoded), ``slices`` (its
     alerts: key, product, touchpoint, observed negatives) and ``sent``, the furthest state
     delivered (``{"phase", "observed"}``) or None. An incident never posted whose alerts
-    were posted one by one (before incidents existed) counts as sent at their furthest."""
+    were posted one by one (before incidents existed) counts as sent at their furthest
+    state (the most negatives one of them was posted with)."""
     rows = db.execute(
         """SELECT i.*,
                   coalesce(
                     (SELECT json_object('phase', d.phase, 'observed', d.observed)
                      FROM incident_deliveries d WHERE d.incident_id = i.id AND d.status = 'sent'
                      ORDER BY d.phase = 'ended' DESC, d.observed DESC LIMIT 1),
-                    (SELECT json_object('phase', d.phase, 'observed', i.posts)
+                    (SELECT json_object('phase', d.phase, 'observed', d.observed)
                      FROM webhook_deliveries d JOIN alerts a ON a.id = d.alert_id
                      WHERE a.incident_id = i.id AND d.status = 'sent'
-                     ORDER BY d.phase = 'ended' DESC LIMIT 1)) AS sent
+                     ORDER BY d.phase = 'ended' DESC, d.observed DESC LIMIT 1)) AS sent
            FROM incidents i
            WHERE i.last_seen_at >= ?
               OR EXISTS (SELECT 1 FROM incident_deliveries d

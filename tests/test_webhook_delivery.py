@@ -95,6 +95,19 @@ def test_grown_and_ended_incident_is_posted_again_once(db, endpoint):  # noqa: F
         ("ended", 45.0, "ended", "sent")]
 
 
+def test_an_alert_posted_before_incidents_is_not_announced_again(db, endpoint):  # noqa: F811
+    server = endpoint()
+    target = WebhookTarget(server.url, "slack", retry_delay=0)
+    incident_id = _incident(db, 20)
+    db.execute("""INSERT INTO webhook_deliveries (alert_id, phase, observed, event, status,
+                  sent_at) SELECT id, 'open', 20, 'opened', 'sent', '2026-11-20T07:00:00'
+                  FROM alerts WHERE incident_id = ?""", [incident_id])
+    assert deliver_incidents(db, target, NOW)["sent"] == 0
+    _incident(db, 45, last_seen="2026-11-20T11:00:00+00:00")
+    assert deliver_incidents(db, target, NOW)["sent"] == 1
+    assert _texts(server)[0].startswith("Negative spike growing: volna / billing")
+
+
 def test_failed_post_stays_pending_and_the_next_run_delivers_it(db, endpoint, caplog):  # noqa: F811
     server = endpoint([(500, "boom"), (500, "boom again")])
     target = WebhookTarget(server.url, "slack", retry_delay=0)
