@@ -15,9 +15,10 @@ series a second event on another touchpoint starts within a day of the first.
 
 An incident is about the planted event it holds most posts of (5 at least). Scored: events
 found (some incident is about them), exactly one incident about each found event, the event's
-touchpoint first in it, events merged with the other event of their week (one incident holds
-the alerts of both events' touchpoints), incidents about no event (per 30 days: the detector's
-false alarms, grouped), and alerts per found event (what one incident replaces).
+touchpoint first in it (and, to compare, first when ranked by posts alone), events merged
+with the other event of their week (one incident holds the alerts of both events'
+touchpoints), incidents about no event (per 30 days: the detector's false alarms, grouped),
+and alerts per found event (what one incident replaces).
 """
 
 from __future__ import annotations
@@ -156,6 +157,8 @@ def run(series_count: int, seed: int) -> Counter:
                 score["exactly_one"] += 1
                 score["alerts"] += len(incident["alert_ids"])
                 score["right_first"] += incident["touchpoints"][0]["touchpoint"] == touchpoint
+                most = max(incident["touchpoints"], key=lambda t: t["posts"])
+                score["most_posts_first"] += most["touchpoint"] == touchpoint
                 score["merged"] += any(f"volna/*/{other}" in incident["keys"]
                                        for other, _ in events if other != touchpoint)
         score["false"] += len(incidents) - len(about)
@@ -178,6 +181,7 @@ def main() -> None:
           f"({s['exactly_one'] / found:.2f})")
     print(f"event's touchpoint first: {s['right_first']}/{s['exactly_one']} "
           f"({s['right_first'] / max(s['exactly_one'], 1):.2f})")
+    print(f"  (ranked by posts alone instead: {s['most_posts_first']}/{s['exactly_one']})")
     print(f"merged with the other event of its week: {s['merged']}")
     print(f"alerts per event (grouped into its one incident): "
           f"{s['alerts'] / max(s['exactly_one'], 1):.1f}")
