@@ -9,6 +9,7 @@ navigation = st.navigation(
             st.Page("app_pages/overview.py", title="Overview", url_path="overview", default=True),
             st.Page("app_pages/journey.py", title="Customer journey", url_path="journey"),
             st.Page("app_pages/trends.py", title="Trends & alerts", url_path="trends"),
+            st.Page("app_pages/digest.py", title="Weekly digest", url_path="digest"),
         ],
         "Act": [
             st.Page("app_pages/at_risk.py", title="Customers at risk", url_path="at-risk"),

@@ -62,6 +62,14 @@ class Export(StrEnum):
     questions = "questions"
 
 
+class DigestFormat(StrEnum):
+    """What ``otklik digest`` writes: Markdown, e-mail HTML, or both."""
+
+    md = "md"
+    html = "html"
+    both = "both"
+
+
 class WebhookFormat(StrEnum):
     """Webhook message formats (``insights.webhook.KINDS``)."""
 
@@ -162,7 +170,7 @@ def analyze(
         help="Analyse as if it were this UTC time (ISO-8601); default: now.")] = None,
     webhook: Annotated[str | None, typer.Option(
         envvar="OTKLIK_WEBHOOK_URL", show_envvar=True,
-        help="Post new, grown and ended alerts to this webhook URL.")] = None,
+        help="Post new, grown and ended incidents to this webhook URL.")] = None,
     webhook_format: Annotated[WebhookFormat, typer.Option(
         help="Webhook message format.")] = WebhookFormat.slack,
     telegram_chat: Annotated[str | None, typer.Option(
@@ -173,9 +181,10 @@ def analyze(
         help="Print the webhook messages as JSON lines instead of posting them.")] = False,
     wait: WaitOption = 3600,
 ) -> None:
-    """Find negative spikes (alerts), score advocates, and report social NPS, share of
-    voice, customers at risk and unanswered community questions. With --webhook, each new,
-    grown or ended alert is posted once; a failed post is tried again on the next run.
+    """Find negative spikes (alerts) and group the alerts of one event into incidents, score
+    advocates, and report social NPS, share of voice, customers at risk and unanswered
+    community questions. With --webhook, each new, grown or ended incident is posted once
+    (one message per incident); a failed post is tried again on the next run.
     One tag or analyze run at a time per store: a second one waits (--wait) for it, so an
     analysis never reads a half-tagged store."""
     import json
@@ -199,16 +208,18 @@ def analyze(
                                   webhook=target)
         console.print(f"{counts['brand_mentions']} of {counts['mentions']} stored mentions "
                       f"name a brand: {counts['alerts_new']} new "
-                      f"alerts, {counts['alerts_updated']} updated; "
+                      f"alerts, {counts['alerts_updated']} updated, in "
+                      f"{counts['incidents_new'] + counts['incidents_updated']} incident(s) "
+                      f"({counts['incidents_new']} new); "
                       f"{counts['advocates']} advocates scored, "
                       f"{counts['clusters']} complaint clusters")
         if target is not None and target.dry_run:
             for message in counts["webhook_payloads"]:
                 print(json.dumps(message, ensure_ascii=False))
-            console.print(f"webhook dry run: {len(counts['webhook_payloads'])} alert "
+            console.print(f"webhook dry run: {len(counts['webhook_payloads'])} incident "
                           "message(s) printed, none posted")
         elif target is not None:
-            console.print(f"webhook: {counts['webhook_sent']} alert message(s) posted, "
+            console.print(f"webhook: {counts['webhook_sent']} incident message(s) posted, "
                           f"{counts['webhook_failed']} failed (tried again next run)")
         with console.status("storing the dashboard's daily figures"):
             days = daily.refresh(database)
@@ -297,6 +308,52 @@ def export(
                            source)
     write_rows(rows, out, EXPORTS[what.value])
     console.print(f"wrote {len(rows)} rows to {out}")
+
+
+@app.command()
+def digest(
+    week: Annotated[str | None, typer.Option(
+        help="ISO week (YYYY-Www, e.g. 2026-W46) or a date in it; default: the last full "
+             "week.")] = None,
+    db: DbOption = store.DEFAULT_DB_PATH,
+    out: Annotated[Path | None, typer.Option(
+        help="Folder to write digest-YYYY-Www.md / .html in; default: print to stdout.")] = None,
+    format_: Annotated[DigestFormat, typer.Option(
+        "--format", help="Markdown, e-mail HTML, or both (both needs --out).")] = DigestFormat.md,
+    base_url: Annotated[str, typer.Option(
+        envvar="OTKLIK_DASHBOARD_URL", show_envvar=True,
+        help="The dashboard's address, for the links.")] = "http://localhost:8501",
+    catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
+) -> None:
+    """What changed in a week: incidents opened, grown and ended, complaint themes that grew
+    and new ones, touchpoints whose negative share moved most, customers at risk not yet
+    contacted, advocates who appeared; each line links to its dashboard view."""
+    from dashboard.data import display_names
+    from insights.digest import build_digest, parse_week
+    from insights.digest_facts import digest_facts
+    from insights.digest_render import to_html, to_markdown
+
+    chosen = parse_week(week)
+    if format_ is DigestFormat.both and out is None:
+        raise CommandError("--format both writes two files: pass --out FOLDER")
+    loaded = load_catalogue(catalogue)
+    _require_store(db)
+    with store.open_db(db) as database:
+        built = build_digest(chosen, digest_facts(database, loaded, chosen), base_url,
+                             display_names(loaded))
+    texts = {"md": to_markdown(built), "html": to_html(built)}
+    wanted = ["md", "html"] if format_ is DigestFormat.both else [format_.value]
+    if out is None:
+        sys.stdout.write(texts[wanted[0]])
+    else:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        for kind in wanted:
+            path = Path(out) / f"digest-{chosen.label}.{kind}"
+            path.write_text(texts[kind], encoding="utf-8")
+            console.print(f"wrote {path}", highlight=False)
+    console.print(f"digest of {chosen.describe()}: "
+                  + ("a quiet week" if built.empty else
+                     f"{sum(len(s.lines) for s in built.sections)} line(s)"), highlight=False)
 
 
 @app.command()
@@ -449,13 +506,19 @@ def check(
 
 
 def _print_summary(summary: dict) -> None:
-    table = Table("started", "brand", "product", "touchpoint", "×", "status", "terms",
-                  title="Alerts open or seen in the last 30 days")
-    for alert in summary["alerts"]:
-        terms = ", ".join(term["term"] for term in alert["terms"][:5])
-        table.add_row(alert["started_at"][:16], alert["brand"] or "", alert["product"] or "",
-                      alert["touchpoint"] or "", f"{alert['magnitude'] or 0:.1f}",
-                      alert["status"], terms)
+    table = Table("#", "from → last seen", "touchpoints (posts)", "posts", "state", "words",
+                  title="Incidents open or seen in the last 30 days")
+    for incident in summary["incidents"]:
+        touchpoints = ", ".join(f"{t['touchpoint']} {t['posts']}"
+                                for t in incident["touchpoints"][:3])
+        terms = ", ".join(term["term"] for term in incident["terms"][:4])
+        table.add_row(str(incident["id"]),
+                      f"{incident['started_at'][5:16].replace('T', ' ')} → "
+                      f"{incident['last_seen_at'][5:10]}",
+                      f"{incident['brand']}: {touchpoints or '–'}",
+                      f"{incident['posts']} ×{incident['magnitude'] or 0:.1f}",
+                      f"{incident['state']}, {incident['status']}, "
+                      f"{len(incident['slices'])} alert(s)", terms)
     console.print(table)
     table = Table("brand", "NPS", "promoters", "passives", "detractors", "share of voice",
                   "change", "net sentiment", title="Brands (last 30 days)")

@@ -5,7 +5,7 @@ import streamlit as st
 import store
 from app_pages import common
 from dashboard import views
-from dashboard.aggregates import alert_terms, alert_title, format_change, format_number
+from dashboard.aggregates import alert_terms, format_change, format_number, incident_title
 from dashboard.filters import Filters
 
 SENTIMENT_COLOURS = alt.Scale(domain=["negative", "neutral", "positive", "untagged"],
@@ -28,17 +28,21 @@ if page["stale_days"]:
     st.caption(f"Figures of {page['stale_days']} day(s) changed since the last `otklik analyze` "
                "are computed on the fly; `otklik analyze` stores them again.")
 
-if page["alerts"]:
-    st.subheader(f"Open alerts ({len(page['alerts'])})")
-    for alert in page["alerts"][:5]:
-        words = ", ".join(alert_terms(alert["terms"])[:5]) or "no distinctive words"
-        line = (f"{alert_title(alert, common.names())} · since {common.when(alert['started_at'])}"
-                f" · ×{alert['magnitude'] or 0:.1f} against the baseline · {alert['status']}"
-                f" · words: {words}")
+if page["incidents"]:
+    st.subheader(f"Open incidents ({len(page['incidents'])})")
+    for incident in page["incidents"][:5]:
+        words = ", ".join(alert_terms(incident["terms"])[:5]) or "no distinctive words"
+        touchpoints = ", ".join(f"{common.name_of(t['touchpoint'])} {t['posts']}"
+                                for t in incident["touchpoints"][:3])
+        state = "ongoing" if incident["state"] == "open" else "over"
+        line = (f"{incident_title(incident, common.names())} · since "
+                f"{common.when(incident['started_at'])} · {incident['posts']} negative posts · "
+                f"×{incident['magnitude'] or 0:.1f} against the baseline · {state}, "
+                f"{incident['status']} · touchpoints: {touchpoints or '–'} · words: {words}")
         st.error(common.safe(line))
-    st.page_link("app_pages/trends.py", label="Review alerts on Trends & alerts →")
+    st.page_link("app_pages/trends.py", label="Review incidents on Trends & alerts →")
 else:
-    st.success("No open alerts for these filters.")
+    st.success("No open incidents for these filters.")
 
 if not page["tagged"]:
     st.info("Mentions are stored but none is tagged with a brand in this period. "

@@ -391,10 +391,14 @@ def alert_matches(alert: dict, filters: Filters) -> bool:
                 and alert.get("source_id") != filters.source)
 
 
-def alert_title(alert: dict, names: dict[str, str] | None = None) -> str:
-    """``Volna · Volna home internet · Billing`` (names of brand, product, touchpoint)."""
+def incident_title(incident: dict, names: dict[str, str] | None = None) -> str:
+    """``Volna · Volna Mobile · Onboarding``: the brand, its one product (if one), and the
+    touchpoint the incident is most about."""
     names = names or {}
-    parts = [alert.get("brand"), alert.get("product"), alert.get("touchpoint")]
+    products = incident.get("products") or []
+    touchpoints = incident.get("touchpoints") or []
+    parts = [incident.get("brand"), products[0]["product"] if len(products) == 1 else None,
+             touchpoints[0]["touchpoint"] if touchpoints else None]
     return " · ".join(names.get(p, p) for p in parts if p)
 
 

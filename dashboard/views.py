@@ -14,10 +14,14 @@ import store
 from config.catalogue import Catalogue
 from dashboard import aggregates as agg
 from dashboard import tables
+from dashboard.data import display_names
 from dashboard.filters import Filters
 from insights import daily, queries
 from insights.bulk import paused_gc
 from insights.customers import official_author_ids
+from insights.digest import Week, build_digest
+from insights.digest_facts import digest_facts
+from insights.digest_render import to_html, to_markdown
 from insights.exports import export_rows
 from insights.mention_facts import (
     BrandMention,
@@ -50,7 +54,7 @@ def _where(filters: Filters) -> dict:
 
 
 def overview(db: Database, filters: Filters, catalogue: Catalogue) -> dict:
-    """KPIs with changes, daily volume by sentiment, social NPS per week, open alerts, and
+    """KPIs with changes, daily volume by sentiment, social NPS per week, open incidents, and
     how many days of figures were computed on the fly (changed since the last ``otklik
     analyze``)."""
     chosen = chosen_brands(filters, catalogue)
@@ -63,12 +67,12 @@ def overview(db: Database, filters: Filters, catalogue: Catalogue) -> dict:
         by_day = window.totals("author_days", ("day", "brand", "author_id"),
                                *agg.bounds(filters), brand=chosen, **_where(filters))
         stale = len(window.stale)
-    alerts = [a for a in queries.open_alerts(db) if agg.alert_matches(a, filters)]
+    incidents = [i for i in queries.open_incidents(db) if agg.alert_matches(i, filters)]
     return {
         "kpis": agg.overview_kpis(totals, *authors, filters, chosen, brand_ids(catalogue)),
         "nps_weekly": agg.nps_by_period(by_day, "week"),
         "daily": agg.daily_sentiment(totals, filters, chosen),
-        "alerts": alerts,
+        "incidents": incidents,
         "tagged": agg.post_count(totals, None),
         "stale_days": stale,
     }
@@ -99,9 +103,11 @@ def journey_posts(db: Database, filters: Filters, catalogue: Catalogue, product:
     return agg.cell_posts(chosen, touchpoint, week)[:limit]
 
 
-def trends(db: Database, filters: Filters, catalogue: Catalogue, top: int = 6) -> dict:
+def trends(db: Database, filters: Filters, catalogue: Catalogue, top: int = 6,
+           incident: int | None = None) -> dict:
     """Slices by negatives (with change), daily negatives of every slice with spikes marked
-    from the alerts, every alert of the filters (open ones with their example posts)."""
+    from the alerts, the open incidents of the filters and the one asked for by id (with
+    their example posts), and the incidents resolved that were under way in the period."""
     where = {"brand": chosen_brands(filters, catalogue), **_where(filters)}
     first, last = agg.bounds(filters, previous=True)[0], filters.end.isoformat()
     with daily.window(db, first, last) as window:
@@ -111,14 +117,19 @@ def trends(db: Database, filters: Filters, catalogue: Catalogue, top: int = 6) -
                           **where))
     table = agg.slice_table(slices, filters)
     everything = [a for a in queries.alerts(db) if agg.alert_matches(a, filters)]
-    open_ones = [a for a in queries.open_alerts(db, limit=200) if agg.alert_matches(a, filters)]
-    examples = brand_mentions_by_id(db, [i for alert in open_ones for i in alert["example_ids"]])
+    open_ones = [i for i in queries.open_incidents(db) if agg.alert_matches(i, filters)]
+    period = queries.incidents_between(db, filters.start.isoformat(),
+                                       (filters.end + timedelta(days=1)).isoformat())
+    resolved = [i for i in period if i["status"] == "resolved" and agg.alert_matches(i, filters)]
+    asked = queries.incident(db, incident) if incident is not None else None
+    shown = open_ones + ([asked] if asked else [])
+    examples = brand_mentions_by_id(db, [i for one in shown for i in one["example_ids"]])
     # the default series: slices of a product or touchpoint (the brand total is a choice)
     alerted = [row["slice"] for row in table
                if row["negative"] and not row["slice"].endswith("/*/*")][:top]
     return {"table": table, "top": alerted, "daily": agg.daily_negatives(slices, filters),
             "spikes": agg.spike_marks(everything, [row["slice"] for row in table], filters),
-            "open_alerts": open_ones, "all_alerts": everything,
+            "incidents": open_ones, "resolved_incidents": resolved, "asked": asked,
             "examples": {mention: rows[0] for mention, rows in agg.by_mention(examples).items()}}
 
 
@@ -254,3 +265,12 @@ def cluster_posts(db: Database, cluster_id: str, limit: int = 10) -> list[dict]:
 def sources(db: Database) -> list[dict]:
     """Crawl status per source with its stored mentions."""
     return tables.source_rows(store.last_runs(db), queries.counts_by(db, "source_id"))
+
+
+def digest(db: Database, catalogue: Catalogue, week: Week, base_url: str) -> dict:
+    """The weekly digest: ``page`` with links relative to this dashboard, and the Markdown
+    and e-mail HTML files with links to ``base_url``."""
+    facts, names = digest_facts(db, catalogue, week), display_names(catalogue)
+    shared = build_digest(week, facts, base_url, names)
+    return {"page": build_digest(week, facts, "", names), "markdown": to_markdown(shared),
+            "html": to_html(shared)}

@@ -69,8 +69,8 @@ def _counts(events, start: datetime, now: datetime, period: str):
 
 def find_alerts(mentions: list[BrandMention], brands: set[str], now: datetime,
                 exclude_words: list[str] = ()) -> list[dict]:
-    """Alerts (as ``store.upsert_alert`` fields, with their ``key``) for every slice whose
-    negative series has an incident."""
+    """Alerts (as ``store.upsert_alert`` fields, with their ``key`` and ``mention_ids``, the
+    negative posts inside the window) for every slice whose negative series has a spike."""
     alerts = []
     by_slice = series(mentions, brands, now)
     # every slice of a brand is watched from the brand's first mention: quiet weeks before a
@@ -110,4 +110,5 @@ def _alert(piece: Slice, incident, events, brand_events, exclude_words, period: 
     return {"key": piece.key, "brand": piece.brand, "product": piece.product,
             "touchpoint": piece.touchpoint, "ongoing": incident.ongoing,
             "terms": [asdict(term) for term in terms],
-            "example_ids": [m.mention_id for m in examples[:EXAMPLES]], **fields}
+            "example_ids": [m.mention_id for m in examples[:EXAMPLES]],
+            "mention_ids": sorted({m.mention_id for m in inside}), **fields}

@@ -1,21 +1,25 @@
-"""``otklik analyze``: alerts, advocate scores and complaint clusters written to the store,
-and each change of an alert posted to the webhook once. Re-running it is safe: alerts update
-in place, scores and clusters are replaced, delivered alert changes are not posted again."""
+"""``otklik analyze``: alerts grouped into incidents, advocate scores and complaint clusters
+written to the store, and each change of an incident posted to the webhook once. Re-running
+it is safe: alerts and incidents update in place (an incident keeps its id while it grows),
+scores and clusters are replaced, delivered incident changes are not posted again."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from itertools import groupby
 
 from sqlite_utils import Database
 
 from config.catalogue import Catalogue
 from insights.alerts import find_alerts
 from insights.complaints import complaint_clusters
-from insights.mention_facts import brand_mentions
+from insights.incidents import AlertSlice, describe_incident, group_alerts
+from insights.mention_facts import BrandMention, brand_mentions
 from insights.report import advocates as ranked_advocates
-from insights.webhook import WebhookTarget, deliver_alerts
+from insights.webhook import WebhookTarget, deliver_incidents
 from store import count_mentions
+from store.incidents import alert_slices, save_incidents
 from store.insights import replace_advocate_scores, replace_clusters, upsert_alert
 
 
@@ -34,7 +38,7 @@ def analyze(db: Database, catalogue: Catalogue, now: datetime | None = None,
             webhook: WebhookTarget | None = None) -> dict:
     """Run every insights stage; returns counts of what was written. ``pipeline``: the
     complaint-clustering pipeline (default: e5 embeddings, kept by the tagger); ``webhook``:
-    where new, grown and ended alerts are posted (counts ``webhook_sent`` and
+    where new, grown and ended incidents are posted (counts ``webhook_sent`` and
     ``webhook_failed``; a dry run's messages in ``webhook_payloads``)."""
     now = now or datetime.now(UTC)
     own = {brand.id for brand in catalogue.own_brands}
@@ -43,10 +47,14 @@ def analyze(db: Database, catalogue: Catalogue, now: datetime | None = None,
     mentions = brand_mentions(db)
     report("looking for negative spikes")
     created = updated = 0
+    found = []
     for alert in find_alerts(mentions, own, now, brand_words(catalogue)):
-        _, is_new = upsert_alert(db, alert.pop("key"), alert)
+        alert_id, is_new = upsert_alert(db, alert.pop("key"), alert)
+        found.append(alert_id)
         created += is_new
         updated += not is_new
+    report("grouping alerts into incidents")
+    incidents_new, incidents_updated = refresh_incidents(db, catalogue, found, mentions)
     report("scoring advocates")
     advocates = 0
     for brand, ranked in ranked_advocates(db, catalogue, now, mentions).items():
@@ -55,10 +63,42 @@ def analyze(db: Database, catalogue: Catalogue, now: datetime | None = None,
     clusters = replace_clusters(db, complaint_clusters(db, now, pipeline))
     counts = {"mentions": count_mentions(db), "alerts_new": created,
               "brand_mentions": len({m.mention_id for m in mentions}),
-              "alerts_updated": updated, "advocates": advocates, "clusters": clusters}
+              "alerts_updated": updated, "incidents_new": incidents_new,
+              "incidents_updated": incidents_updated, "advocates": advocates,
+              "clusters": clusters}
     if webhook is not None:
-        report("posting alerts to the webhook")
-        delivered = deliver_alerts(db, webhook, now)
+        report("posting incidents to the webhook")
+        delivered = deliver_incidents(db, webhook, now)
         counts |= {"webhook_sent": delivered["sent"], "webhook_failed": delivered["failed"],
                    "webhook_payloads": delivered["payloads"]}
     return counts
+
+
+def refresh_incidents(db: Database, catalogue: Catalogue, alert_ids: list[int] | None = None,
+                      mentions: list[BrandMention] | None = None) -> tuple[int, int]:
+    """Group the given alerts and those in no incident yet (default: every stored alert)
+    into incidents and store them; returns ``(created, updated)``. ``mentions``: the brand
+    rows, read when not given."""
+    mentions = brand_mentions(db) if mentions is None else mentions
+    slices = [_slice(row) for row in alert_slices(db, alert_ids) if row["brand"]]
+    by_brand = {brand: list(rows) for brand, rows in groupby(
+        sorted(mentions, key=lambda m: m.brand), key=lambda m: m.brand)}
+    by_id = {brand: {m.mention_id: m for m in rows} for brand, rows in by_brand.items()}
+    words = brand_words(catalogue)
+    described = [describe_incident(group, by_id.get(group[0].brand, {}),
+                                   by_brand.get(group[0].brand, []), words)
+                 for group in group_alerts(slices)]
+    return save_incidents(db, described)
+
+
+def _slice(row: dict) -> AlertSlice:
+    details = row["details"] or {}
+    return AlertSlice(
+        alert_id=row["id"], brand=row["brand"], product=row["product"],
+        touchpoint=row["touchpoint"], started_at=datetime.fromisoformat(row["started_at"]),
+        last_seen_at=datetime.fromisoformat(row["last_seen_at"]),
+        period=details.get("period", "day"), observed=float(details.get("observed") or 0),
+        expected=float(row["baseline"] or 0),
+        ongoing=bool(details.get("ongoing", row["status"] != "resolved")),
+        posts=frozenset(row["posts"]),
+        terms=tuple(t["term"] if isinstance(t, dict) else str(t) for t in row["terms"]))

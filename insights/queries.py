@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from insights.mention_facts import brand_mentions_of_days
 from insights.nps import PeriodNps, nps_over_time
 from insights.questions import ThreadPost
+from store.incidents import decode_incident, incident_slices
 from store.search import parse_query, snippet, term_conditions
 
 EARLIEST_DATE = "1990-01-01"  # no post is older; an earlier date is a misread one
@@ -97,22 +98,33 @@ def mentions_for_export(db: Database, source: str | None = None) -> list[dict]:
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def open_alerts(db: Database, limit: int = 50, seen_since: str | None = None) -> list[dict]:
-    """Alerts not yet resolved (and, with ``seen_since``, any seen since then), latest
-    first, with their terms and example ids decoded."""
-    rows = db.execute(
-        """SELECT id, key, brand, product, touchpoint, started_at, last_seen_at, status,
-                  magnitude, baseline, terms, example_ids, details FROM alerts
-           WHERE status != 'resolved' OR last_seen_at >= ?
-           ORDER BY last_seen_at DESC LIMIT ?""", [seen_since or "9999", limit]
-    ).fetchall()
-    keys = ("id", "key", "brand", "product", "touchpoint", "started_at", "last_seen_at",
-            "status", "magnitude", "baseline", "terms", "example_ids", "details")
-    alerts = [dict(zip(keys, row, strict=True)) for row in rows]
-    for alert in alerts:
-        for column in ("terms", "example_ids", "details"):
-            alert[column] = json.loads(alert[column])
-    return alerts
+def open_incidents(db: Database, limit: int = 200, seen_since: str | None = None) -> list[dict]:
+    """Incidents not yet resolved (and, with ``seen_since``, any seen since then), latest
+    first, JSON decoded, each with its ``slices`` (alerts, largest first)."""
+    return _incidents(db, "WHERE status != 'resolved' OR last_seen_at >= ?",
+                      [seen_since or "9999"], limit)
+
+
+def incident(db: Database, incident_id: int) -> dict | None:
+    """One incident by id (any status), as ``open_incidents`` gives them, or None."""
+    found = _incidents(db, "WHERE id = ?", [incident_id], 1)
+    return found[0] if found else None
+
+
+def incidents_between(db: Database, first: str, last: str) -> list[dict]:
+    """Incidents under way at some time from ``first`` to ``last`` (ISO times), latest first."""
+    return _incidents(db, "WHERE started_at <= ? AND last_seen_at >= ?", [last, first], -1)
+
+
+def _incidents(db: Database, where: str, params: list, limit: int) -> list[dict]:
+    rows = db.execute(f"SELECT * FROM incidents {where} ORDER BY last_seen_at DESC, id LIMIT ?",
+                      [*params, limit])
+    columns = [column[0] for column in rows.description]
+    found = [decode_incident(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
+    slices = incident_slices(db, [incident["id"] for incident in found])
+    for incident in found:
+        incident["slices"] = slices.get(incident["id"], [])
+    return found
 
 
 def alerts(db: Database, status: str | None = None) -> list[dict]:
@@ -184,6 +196,14 @@ def thread_authors(db: Database, since: str | None = None,
                 FROM mentions WHERE {' AND '.join(where)}""", params):
         out.setdefault(thread, []).append((when, author))
     return out
+
+
+def first_posts(db: Database, author_ids: list[str]) -> dict[str, str]:
+    """The publication time of each given author's first stored post."""
+    return dict(db.execute(
+        """SELECT author_id, min(published_at) FROM mentions
+           WHERE author_id IN (SELECT value FROM json_each(?)) AND published_at IS NOT NULL
+           GROUP BY author_id""", [json.dumps(sorted(set(author_ids)))]).fetchall())
 
 
 def author_profiles(db: Database, author_ids: list[str]) -> dict[str, dict]:

@@ -13,7 +13,7 @@ from insights.advocates import AdvocateScore, rank_advocates
 from insights.customers import official_author_ids
 from insights.mention_facts import BrandMention, brand_mentions, thread_replies
 from insights.nps import social_nps
-from insights.queries import author_profiles, open_alerts, risk_statuses, thread_authors
+from insights.queries import author_profiles, open_incidents, risk_statuses, thread_authors
 from insights.questions import community_questions, thread_posts
 from insights.risk import customers_at_risk
 from insights.voice import share_of_voice
@@ -50,13 +50,13 @@ def questions(db: Database, catalogue: Catalogue) -> list[dict]:
 
 
 def summary(db: Database, catalogue: Catalogue, now: datetime) -> dict:
-    """Open alerts, social NPS per brand, share of voice, customers at risk, questions."""
+    """Open incidents, social NPS per brand, share of voice, customers at risk, questions."""
     mentions = brand_mentions(db)
     brands = [brand.id for brand in catalogue.brands]
     asked = questions(db, catalogue)
     official = official_author_ids(catalogue)
     return {
-        "alerts": open_alerts(db, seen_since=(now - timedelta(days=30)).isoformat()),
+        "incidents": open_incidents(db, seen_since=(now - timedelta(days=30)).isoformat()),
         "nps": {brand: social_nps(author_stances(mentions, brand, official=official))
                 for brand in brands},
         "voice": share_of_voice(mentions, brands, now),

@@ -1,12 +1,14 @@
-"""Alerts as Slack or Telegram webhook messages, posting them (urllib, one retry), and
-delivering each change of an alert once.
+"""Incidents (or single alerts) as Slack or Telegram webhook messages, posting them (urllib,
+one retry), and delivering each change of an incident once.
 
 An alert is a mapping with the ``alerts`` table's columns (``terms``, ``example_ids`` and
-``details`` as JSON text or already decoded) plus an optional ``examples`` list of
-``{"id", "text", "url"}`` posts to quote and an optional ``event`` (opened, grown, ended).
-Formatting is pure; ``send`` posts one message, and with ``dry_run=True`` (the default)
-returns the payload without sending anything; ``deliver_alerts`` posts what changed since
-the last run and records it in the store.
+``details`` as JSON text or already decoded); an incident one with the ``incidents`` table's
+columns and ``slices`` (its alerts, as ``store.incidents.incident_slices`` gives them). Both
+take an optional ``examples`` list of ``{"id", "text", "url"}`` posts to quote and an optional
+``event`` (opened, grown, ended). Formatting is pure; ``send`` posts one message, and with
+``dry_run=True`` (the default) returns the payload without sending anything;
+``deliver_incidents`` posts what changed since the last run, one message per incident, and
+records it in the store.
 """
 
 from __future__ import annotations
@@ -25,15 +27,17 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from store.webhooks import alerts_for_delivery, example_posts, record_delivery
+from store.incidents import incidents_for_delivery, record_incident_delivery
+from store.webhooks import example_posts
 
 KINDS = ("slack", "telegram")
 EXAMPLES = 3
 EXAMPLE_CHARS = 280
 TELEGRAM_LIMIT = 4096
 SLACK_SECTION_LIMIT = 3000
-GROWTH = 1.5  # an open alert is posted again once it holds this many times the negatives
-RECENT_DAYS = 7  # an alert never posted is posted if last seen this recently
+GROWTH = 1.5  # an open incident is posted again once it holds this many times the posts
+RECENT_DAYS = 7  # an incident never posted is posted if last seen this recently
+TOUCHPOINTS_SHOWN = 4
 TITLES = {"opened": "Negative spike", "grown": "Negative spike growing",
           "ended": "Negative spike over"}
 
@@ -155,6 +159,8 @@ def _post(url: str, data: bytes, timeout: float) -> None:
 
 def _facts(alert: Mapping) -> dict:
     """What both formats show: title, one-line summary, fields, terms, examples."""
+    if "slices" in alert:
+        return _incident_facts(alert)
     details = _decoded(alert.get("details"), {})
     where = " / ".join(str(alert[key]) for key in ("brand", "product", "touchpoint")
                        if alert.get(key)) or str(alert.get("key") or "all mentions")
@@ -177,6 +183,47 @@ def _facts(alert: Mapping) -> dict:
     examples = [{"text": _clip(str(example.get("text") or "")),
                  "url": str(example.get("url") or "")}
                 for example in (alert.get("examples") or [])[:EXAMPLES]]
+    return {"title": title, "summary": summary, "fields": fields, "terms": terms,
+            "examples": examples}
+
+
+def _incident_facts(incident: Mapping) -> dict:
+    """An incident's facts: where (brand, its one product, the touchpoint it is about), its
+    touchpoints with their posts, its slices with their sizes, its course so far."""
+    touchpoints = _decoded(incident.get("touchpoints"), [])
+    products = _decoded(incident.get("products"), [])
+    main = [str(incident.get("brand") or "")]
+    if len(products) == 1:
+        main.append(str(products[0]["product"]))
+    if touchpoints:
+        main.append(str(touchpoints[0]["touchpoint"]))
+    where = " / ".join(part for part in main if part)
+    magnitude = incident.get("magnitude")
+    size = f"{magnitude:.1f}x the usual" if isinstance(magnitude, int | float) else "above usual"
+    state = "over" if incident.get("state") == "ended" else "ongoing"
+    status = f"{state}, {incident.get('status') or 'open'}"
+    title = f"{TITLES.get(incident.get('event'), TITLES['opened'])}: {where}"
+    posts = incident.get("posts") or 0
+    summary = (f"{title} ({posts} negative posts, {size}) since "
+               f"{_when(incident.get('started_at'))}, last seen "
+               f"{_when(incident.get('last_seen_at'))}, {status}")
+    slices = incident.get("slices") or []
+    fields = [("Where", where), ("Since", _when(incident.get("started_at"))),
+              ("Last seen", _when(incident.get("last_seen_at"))), ("Status", status),
+              ("Negative posts", f"{posts} ({size} on {where.rsplit(' / ', 1)[-1]})")]
+    if touchpoints:
+        fields.append(("Touchpoints", ", ".join(
+            f"{t['touchpoint']} {t['posts']} ({t['share']:.0%}, {t['baseline_share']:.0%} before)"
+            for t in touchpoints[:TOUCHPOINTS_SHOWN])))
+    if len(products) > 1:
+        fields.append(("Products", ", ".join(f"{p['product']} {p['posts']}" for p in products)))
+    if slices:
+        fields.append((f"Slices ({len(slices)})", ", ".join(
+            f"{s['key']} {s.get('observed') or 0:g}" for s in slices)))
+    terms = [_term_text(term) for term in _decoded(incident.get("terms"), [])][:8]
+    examples = [{"text": _clip(str(example.get("text") or "")),
+                 "url": str(example.get("url") or "")}
+                for example in (incident.get("examples") or [])[:EXAMPLES]]
     return {"title": title, "summary": summary, "fields": fields, "terms": terms,
             "examples": examples}
 
@@ -261,19 +308,18 @@ class WebhookTarget:
                                f"got {_redact(self.url)!r}")
 
 
-def alert_state(alert: Mapping) -> tuple[str, float]:
-    """``(phase, observed)``: open or ended (resolved), and the incident's negatives."""
-    details = _decoded(alert.get("details"), {})
-    phase = "ended" if alert.get("status") == "resolved" else "open"
-    return phase, float(details.get("observed") or 0)
+def incident_state(incident: Mapping) -> tuple[str, float]:
+    """``(phase, posts)``: open, or ended (over, or resolved by a person), and its posts."""
+    ended = incident.get("state") == "ended" or incident.get("status") == "resolved"
+    return ("ended" if ended else "open"), float(incident.get("posts") or 0)
 
 
-def change_to_post(alert: Mapping) -> str | None:
-    """The news in an alert against ``alert["sent"]`` (the state last delivered, or None):
-    'opened' (never posted), 'grown' (open, with ``GROWTH`` times the negatives posted),
+def change_to_post(incident: Mapping) -> str | None:
+    """The news in an incident against ``incident["sent"]`` (the state last delivered, or
+    None): 'opened' (never posted), 'grown' (open, with ``GROWTH`` times the posts posted),
     'ended', or None when there is nothing new to say."""
-    phase, observed = alert_state(alert)
-    sent = alert.get("sent")
+    phase, observed = incident_state(incident)
+    sent = incident.get("sent")
     if sent is None:
         return "opened"
     if sent["phase"] == "ended":
@@ -285,34 +331,35 @@ def change_to_post(alert: Mapping) -> str | None:
     return None
 
 
-def deliver_alerts(db: Database, target: WebhookTarget, now: datetime) -> dict:
-    """Post every alert change not delivered yet; returns ``{"sent", "failed", "payloads"}``
-    (``payloads``: what a dry run would post; a dry run records nothing).
+def deliver_incidents(db: Database, target: WebhookTarget, now: datetime) -> dict:
+    """Post every incident change not delivered yet, one message per incident; returns
+    ``{"sent", "failed", "payloads"}`` (``payloads``: what a dry run would post; a dry run
+    records nothing).
 
     A failed post is logged with its reason and recorded as failed; the next run tries the
-    alert again, since its state is still undelivered.
+    incident again, since its state is still undelivered.
     """
     since = (now - timedelta(days=RECENT_DAYS)).replace(microsecond=0).isoformat()
     result = {"sent": 0, "failed": 0, "payloads": []}
-    for alert in alerts_for_delivery(db, since):
-        event = change_to_post(alert)
+    for incident in incidents_for_delivery(db, since):
+        event = change_to_post(incident)
         if event is None:
             continue
-        message = {**alert, "event": event,
-                   "examples": example_posts(db, _decoded(alert["example_ids"], []))}
+        message = {**incident, "event": event,
+                   "examples": example_posts(db, incident["example_ids"])}
         if target.dry_run:
             result["payloads"].append(payload(message, target.kind, target.chat_id))
             continue
-        phase, observed = alert_state(alert)
+        phase, observed = incident_state(incident)
         try:
             send(message, target.url, target.kind, dry_run=False, chat_id=target.chat_id,
                  timeout=target.timeout, retry_delay=target.retry_delay)
         except WebhookError as error:
-            log.warning("alert %s (%s, %s) not posted, will retry next run: %s",
-                        alert["id"], alert["key"], event, error)
-            record_delivery(db, alert["id"], phase, observed, event, str(error))
+            log.warning("incident %s (%s, %s) not posted, will retry next run: %s",
+                        incident["id"], incident["brand"], event, error)
+            record_incident_delivery(db, incident["id"], phase, observed, event, str(error))
             result["failed"] += 1
             continue
-        record_delivery(db, alert["id"], phase, observed, event)
+        record_incident_delivery(db, incident["id"], phase, observed, event)
         result["sent"] += 1
     return result

@@ -141,15 +141,16 @@ def _mask_evidence(db: Database, erased: Erased, mention: str) -> None:
 
 
 def _drop_alert_examples(db: Database, mention_ids: set[str]) -> None:
+    """The erased posts out of the examples alerts and incidents quote."""
     if not mention_ids:
         return
-    for alert, examples_json in db.execute("SELECT id, example_ids FROM alerts").fetchall():
-        examples = json.loads(examples_json)
-        kept = [example for example in examples if example not in mention_ids]
-        if len(kept) != len(examples):
-            db.execute(
-                "UPDATE alerts SET example_ids = ? WHERE id = ?", [json.dumps(kept), alert]
-            )
+    for table in ("alerts", "incidents"):
+        for row_id, examples_json in db.execute(f"SELECT id, example_ids FROM {table}").fetchall():
+            examples = json.loads(examples_json)
+            kept = [example for example in examples if example not in mention_ids]
+            if len(kept) != len(examples):
+                db.execute(f"UPDATE {table} SET example_ids = ? WHERE id = ?",
+                           [json.dumps(kept), row_id])
 
 
 def _rewrite_file(db: Database) -> bool:

@@ -24,6 +24,7 @@ def upsert_alert(db: Database, key: str, fields: dict) -> tuple[int, bool]:
     One incident is one alert: an open alert with the same ``key`` that started at the same
     time, or was last seen by the time this one starts, is updated while the incident lasts.
     A person's acknowledgement is kept; an incident that is over resolves its alert.
+    ``mention_ids``, when given, are the negative posts inside its window (``alert_posts``).
     """
     with db.atomic():
         row = db.execute(
@@ -45,16 +46,28 @@ def upsert_alert(db: Database, key: str, fields: dict) -> tuple[int, bool]:
             values["status"] = "open" if fields.get("ongoing", True) else "resolved"
             columns = ", ".join(["key", *values])
             marks = ", ".join("?" for _ in range(len(values) + 1))
-            cursor = db.execute(f"INSERT INTO alerts ({columns}) VALUES ({marks})",
-                                [key, *values.values()])
-            return cursor.lastrowid, True
-        alert_id, status = row
-        if not fields.get("ongoing", True):
-            status = "resolved"
-        values["status"] = status
-        assignments = ", ".join(f"{column} = ?" for column in values)
-        db.execute(f"UPDATE alerts SET {assignments} WHERE id = ?", [*values.values(), alert_id])
-        return alert_id, False
+            alert_id = db.execute(f"INSERT INTO alerts ({columns}) VALUES ({marks})",
+                                  [key, *values.values()]).lastrowid
+        else:
+            alert_id, status = row
+            if not fields.get("ongoing", True):
+                status = "resolved"
+            values["status"] = status
+            assignments = ", ".join(f"{column} = ?" for column in values)
+            db.execute(f"UPDATE alerts SET {assignments} WHERE id = ?",
+                       [*values.values(), alert_id])
+        if fields.get("mention_ids") is not None:
+            replace_alert_posts(db, alert_id, fields["mention_ids"])
+        return alert_id, row is None
+
+
+def replace_alert_posts(db: Database, alert_id: int, mention_ids) -> None:
+    """The negative posts inside an alert's window (stored ones only)."""
+    db.execute("DELETE FROM alert_posts WHERE alert_id = ?", [alert_id])
+    db.execute(
+        """INSERT OR IGNORE INTO alert_posts (alert_id, mention_id)
+           SELECT ?, value FROM json_each(?) WHERE value IN (SELECT id FROM mentions)""",
+        [alert_id, json.dumps(sorted(set(mention_ids)))])
 
 
 def set_alert_status(db: Database, alert_id: int, status: str) -> None:

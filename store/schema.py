@@ -523,6 +523,61 @@ def m015_canonical_urls(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m016_incidents(db: Database) -> None:
+    """Incidents: the alerts of one brand that one event raised (their windows overlap and
+    their posts or words agree), each alert a slice of it (``alerts.incident_id``); the
+    negative posts of every alert (``alert_posts``), which the grouping compares; and what
+    the webhook was sent per incident (``incident_deliveries``, as ``webhook_deliveries``
+    for alerts). ``state`` is what the data say (open while it lasts, then ended);
+    ``status`` a person's decision, kept across runs as an alert's is."""
+    _run(
+        db,
+        """
+        CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY,
+            brand TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('open', 'ended')),
+            status TEXT NOT NULL DEFAULT 'open'
+                CHECK (status IN ('open', 'acknowledged', 'resolved')),
+            posts INTEGER NOT NULL,
+            magnitude REAL,
+            period TEXT NOT NULL CHECK (period IN ('hour', 'day')),
+            touchpoints TEXT NOT NULL DEFAULT '[]',
+            products TEXT NOT NULL DEFAULT '[]',
+            terms TEXT NOT NULL DEFAULT '[]',
+            example_ids TEXT NOT NULL DEFAULT '[]',
+            course TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX incidents_last_seen ON incidents (last_seen_at);
+        ALTER TABLE alerts ADD COLUMN incident_id INTEGER
+            REFERENCES incidents(id) ON DELETE SET NULL;
+        CREATE INDEX alerts_incident ON alerts (incident_id);
+        CREATE TABLE alert_posts (
+            alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+            mention_id TEXT NOT NULL REFERENCES mentions(id) ON DELETE CASCADE,
+            PRIMARY KEY (alert_id, mention_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX alert_posts_mention ON alert_posts (mention_id);
+        CREATE TABLE incident_deliveries (
+            incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+            phase TEXT NOT NULL CHECK (phase IN ('open', 'ended')),
+            observed REAL NOT NULL,
+            event TEXT NOT NULL CHECK (event IN ('opened', 'grown', 'ended')),
+            status TEXT NOT NULL CHECK (status IN ('sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 1,
+            error TEXT,
+            sent_at TEXT NOT NULL,
+            PRIMARY KEY (incident_id, phase, observed)
+        );
+        """,
+    )
+
+
+@MIGRATIONS()
 def m018_touchpoint_models(db: Database) -> None:
     """The touchpoint model learned for this store, the sentences it asks people to label,
     and sentence-level corrections (``sentence``: the index of the sentence labelled)."""

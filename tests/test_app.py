@@ -15,14 +15,16 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import store
+from config.catalogue import load_catalogue
 from insights import queries
 from insights.advocates import AdvocateScore
+from insights.analyze import refresh_incidents
 from store.insights import replace_advocate_scores, replace_clusters, upsert_alert
 from store.tags import HitRecord, Tag
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-PAGES = [f"app_pages/{name}.py" for name in ("overview", "journey", "trends", "at_risk",
+PAGES = [f"app_pages/{name}.py" for name in ("overview", "journey", "trends", "digest", "at_risk",
                                               "complaints", "advocates", "questions",
                                               "mentions", "sources")]
 END = datetime(2026, 11, 20, 18, tzinfo=UTC)
@@ -98,12 +100,13 @@ def build_populated_db(path) -> dict:
                 ids.setdefault("first", _write(
                     db, n=n, source=SOURCES[n % 3], handle=AUTHORS[n % len(AUTHORS)],
                     when=when, language=language, stance=stance, text=text, hits=hits))
+        spike = []
         for k in range(4):  # the spike: roaming charges
             n += 1
-            _write(db, n=n, source="forum", handle=f"angry{k}",
+            spike += [_write(db, n=n, source="forum", handle=f"angry{k}",
                    when=END - timedelta(hours=6 + 4 * k), language="ru", stance="negative",
                    text=f"Волна списала деньги за роуминг дважды, ужас (#{k})",
-                   hits=TEMPLATES[0][3])
+                   hits=TEMPLATES[0][3])]
         n += 1
         ids["xss"] = _write(db, n=n, source="forum", handle="mallory",
                             when=END - timedelta(hours=2), language="ru", stance="negative",
@@ -135,12 +138,14 @@ def build_populated_db(path) -> dict:
             "last_seen_at": END.isoformat(), "magnitude": 4.2, "baseline": 0.6,
             "terms": [{"term": "роуминг", "score": 3.2, "incident_posts": 5,
                        "baseline_posts": 1}],
-            "example_ids": [ids["xss"]], "details": {"observed": 6}})
+            "example_ids": [ids["xss"]], "details": {"observed": 6},
+            "mention_ids": spike + [ids["xss"]]})
         upsert_alert(db, "volna/*/support", {
             "brand": "volna", "touchpoint": "support",
             "started_at": (END - timedelta(days=40)).isoformat(),
             "last_seen_at": (END - timedelta(days=38)).isoformat(), "magnitude": 2.0,
             "baseline": 1.0, "terms": [], "example_ids": [], "ongoing": False})
+        refresh_incidents(db, load_catalogue())
         scores = [AdvocateScore(store.author_id(source, handle), "volna", score,
                                 {"positive": score / 3, "recommendations": score / 4}, False)
                   for source, handle, score in (("forum", "kate", 71.5),
@@ -295,20 +300,55 @@ def test_journey_heatmap_and_the_posts_behind_a_cell(populated):
     assert any("списала деньги" in m.value for m in at.markdown)
 
 
-def test_trends_marks_spikes_and_an_alert_is_acknowledged_then_resolved(populated):
+def _alert_statuses(db, incident_id):
+    return {status for (status,) in db.execute(
+        "SELECT status FROM alerts WHERE incident_id = ?", [incident_id])}
+
+
+def test_trends_shows_the_incident_and_acknowledging_it_acts_on_all_its_alerts(populated):
     path, _ = populated
     at = page("app_pages/trends.py")
-    assert "роуминг" in texts(at)
+    shown = texts(at)
+    assert "роуминг" in shown and "Billing" in shown and "5 negative posts" in shown
     with store.open_db(path) as db:
-        alert_id = queries.open_alerts(db)[0]["id"]
-    at.button(key=f"ack-{alert_id}").click().run()
+        incident_id = queries.open_incidents(db)[0]["id"]
+        db.execute("UPDATE alerts SET incident_id = ? WHERE key = 'volna/*/support'",
+                   [incident_id])  # a second slice of the same incident
+    at.button(key=f"ack-{incident_id}").click().run()
     assert not at.exception
     with store.open_db(path) as db:
-        assert queries.open_alerts(db)[0]["status"] == "acknowledged"
-    at.button(key=f"resolve-{alert_id}").click().run()
+        assert queries.open_incidents(db)[0]["status"] == "acknowledged"
+        assert _alert_statuses(db, incident_id) == {"acknowledged", "resolved"}
+    at.button(key=f"resolve-{incident_id}").click().run()
     with store.open_db(path) as db:
-        assert queries.open_alerts(db) == []
+        assert queries.open_incidents(db) == []
+        assert _alert_statuses(db, incident_id) == {"resolved"}
     assert any("resolved" in s.value for s in at.success)
+
+
+def test_a_link_to_an_incident_shows_it_even_when_resolved(populated):
+    path, _ = populated
+    with store.open_db(path) as db:
+        resolved = [i for i in queries.incidents_between(db, "2026-01-01", "2027-01-01")
+                    if i["status"] == "resolved"]
+    assert len(resolved) == 1
+    at = page("app_pages/trends.py", incident=str(resolved[0]["id"]), **{"from": "2026-11-01"})
+    assert f"incident {resolved[0]['id']}" in texts(at)
+
+
+def test_the_weekly_digest_links_to_the_incident_of_the_week(populated, media):
+    path, _ = populated
+    with store.open_db(path) as db:
+        incident_id = queries.open_incidents(db)[0]["id"]
+    at = page("app_pages/digest.py", week="2026-W47")
+    shown = texts(at)
+    assert "Incidents opened" in shown and "Billing" in shown
+    assert f"/trends?from=2026-11-16&to=2026-11-22&brand=volna&incident={incident_id}" in shown
+    html = downloaded(at, media, "Download e-mail HTML").decode()
+    assert f"http://localhost:8501/trends?from=2026-11-16&amp;to=2026-11-22&amp;brand=volna" \
+           f"&amp;incident={incident_id}" in html
+    quiet = page("app_pages/digest.py", week="2025-W01")
+    assert any("A quiet week" in s.value for s in quiet.success)
 
 
 def test_risk_status_is_saved_and_the_queue_exports(populated, media):

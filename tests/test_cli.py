@@ -118,6 +118,7 @@ def test_no_command_prints_help_and_exits_2():
     (["demo", "--port", "0"], "--port"),
     (["export", "nothing", "out.csv"], "'mentions', 'advocates', 'at-risk', 'questions'"),
     (["analyze", "--webhook-format", "teams"], "'slack', 'telegram'"),
+    (["digest", "--format", "pdf"], "'md', 'html', 'both'"),
 ])
 def test_misuse_is_a_usage_error_and_touches_nothing(otklik, tmp_path, args, says):
     db_path = tmp_path / "typo" / "otklik.db"
@@ -130,7 +131,7 @@ def test_misuse_is_a_usage_error_and_touches_nothing(otklik, tmp_path, args, say
 
 @pytest.mark.parametrize("args", [
     ["stats"], ["search", "волна"], ["export", "mentions", "out.csv"], ["tag"], ["analyze"],
-    ["app", "--port", "8599"], ["erase-author", "forum", "ivan"],
+    ["app", "--port", "8599"], ["erase-author", "forum", "ivan"], ["digest"],
 ])
 def test_reading_commands_refuse_a_missing_store_and_create_nothing(otklik, tmp_path, args):
     db_path = tmp_path / "typo" / "otklik.db"
@@ -237,7 +238,7 @@ def test_dry_run_webhook_stdout_is_json_lines_only(tmp_path, make_mention):
     messages = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(messages) == 1 and "volna" in json.dumps(messages, ensure_ascii=False)
     assert "0 of 1 stored mentions name a brand" in result.stderr
-    assert "1 alert message(s) printed, none posted" in result.stderr
+    assert "1 incident message(s) printed, none posted" in result.stderr
 
 
 def test_fixed_choices_match_what_the_code_accepts():

@@ -29,6 +29,7 @@ PAGES = [  # url path, title, text that must show
     ("", "Overview", "Share of voice"),  # the default page lives at /
     ("journey", "Customer journey", "Where it hurts"),
     ("trends", "Trends & alerts", "Distinctive words"),
+    ("digest", "Weekly digest", "Customers at risk not yet contacted"),
     ("at-risk", "Customers at risk", "Follow up"),
     ("complaints", "Complaints", "Open a cluster"),
     ("advocates", "Advocates", "Promoters and detractors"),
@@ -36,7 +37,7 @@ PAGES = [  # url path, title, text that must show
     ("mentions", "Mentions", "Open the original"),
     ("sources", "Sources", "layout changed"),
 ]
-MENU = {"Watch": ["Overview", "Customer journey", "Trends & alerts"],
+MENU = {"Watch": ["Overview", "Customer journey", "Trends & alerts", "Weekly digest"],
         "Act": ["Customers at risk", "Complaints", "Advocates", "Community questions"],
         "Explore": ["Mentions", "Sources"]}
 # Records every text the sidebar's page list shows, from the first paint on.

@@ -1,8 +1,9 @@
 """The demo end to end: the generated community served on 127.0.0.1, crawled by the real
 spiders, tagged by the shipped models, analysed, and checked against the generator's answer
 file (which the pipeline never reads): both planted incidents found as alerts on the right
-touchpoint and dates, the planted advocates on top and the spammer absent, the switchers in
-the customers-at-risk queue, the unanswered questions listed."""
+touchpoint and dates, each one incident with that touchpoint first, the planted advocates
+on top and the spammer absent, the switchers in the customers-at-risk queue, the unanswered
+questions listed."""
 
 from __future__ import annotations
 
@@ -83,6 +84,20 @@ def test_both_incidents_are_alerts_on_the_right_touchpoint_and_dates(demo, db, i
     assert matching, f"no {planted['touchpoint']} alert from {start} to {end}"
     first = min(_day(a["started_at"]) for a in matching)
     assert first <= start + timedelta(days=3), f"found late: {first} for a start on {start}"
+
+
+@pytest.mark.parametrize("incident", ["esim-activation", "double-charge-refund"])
+def test_each_planted_incident_is_one_incident_with_its_touchpoint_first(demo, db, incident):
+    answers, _ = demo
+    planted = next(i for i in answers["incidents"] if i["id"] == incident)
+    start, end = _day(planted["start"]), _day(planted["end"])
+    about = [i for i in queries.incidents_between(db, (start - timedelta(days=1)).isoformat(),
+                                                  (end + timedelta(days=1)).isoformat())
+             if i["brand"] == planted["brand"]
+             and any(s["touchpoint"] == planted["touchpoint"] for s in i["slices"])]
+    assert len(about) == 1, [(i["id"], [s["key"] for s in i["slices"]]) for i in about]
+    assert about[0]["touchpoints"][0]["touchpoint"] == planted["touchpoint"], about[0]
+    assert about[0]["state"] == "ended" and _day(about[0]["started_at"]) <= end
 
 
 def test_planted_advocates_lead_and_the_spammer_staff_and_channels_are_absent(demo, db):

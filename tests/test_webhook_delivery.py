@@ -1,4 +1,5 @@
-"""Alerts posted by ``otklik analyze``: each change once, to a real server on 127.0.0.1."""
+"""Incidents posted by ``otklik analyze``: one message per incident, each change once, to a
+real server on 127.0.0.1."""
 
 import json
 from datetime import UTC, datetime
@@ -12,7 +13,8 @@ from config.catalogue import load_catalogue
 from insights.analyze import analyze as run_analysis
 from insights.cluster_steps import TfidfEmbedder
 from insights.clustering import ClusterPipeline
-from insights.webhook import WebhookTarget, deliver_alerts
+from insights.webhook import WebhookTarget, deliver_incidents
+from store.incidents import save_incidents
 from store.insights import upsert_alert
 
 KEY = "volna/*/billing"
@@ -24,12 +26,22 @@ def analyze(db, target):
                         pipeline=ClusterPipeline(embed=TfidfEmbedder()))
 
 
-def _alert(db, observed, ongoing=True, last_seen="2026-11-20T09:00:00+00:00"):
-    fields = {"brand": "volna", "touchpoint": "billing", "started_at": "2026-11-20T06:00:00+00:00",
-              "last_seen_at": last_seen, "magnitude": observed / 4, "baseline": 4.0,
+def _incident(db, posts, ongoing=True, last_seen="2026-11-20T09:00:00+00:00"):
+    """An incident of one billing alert holding ``posts`` negative posts; its id."""
+    started = "2026-11-20T06:00:00+00:00"
+    fields = {"brand": "volna", "touchpoint": "billing", "started_at": started,
+              "last_seen_at": last_seen, "magnitude": posts / 4, "baseline": 4.0,
               "ongoing": ongoing, "terms": [{"term": "списали", "score": 3.0}],
-              "details": {"observed": observed}}
-    return upsert_alert(db, KEY, fields)[0]
+              "details": {"observed": posts}}
+    alert_id = upsert_alert(db, KEY, fields)[0]
+    save_incidents(db, [{
+        "brand": "volna", "alert_ids": [alert_id], "started_at": started,
+        "last_seen_at": last_seen, "state": "open" if ongoing else "ended", "posts": posts,
+        "magnitude": posts / 4, "period": "hour", "products": [], "example_ids": [],
+        "touchpoints": [{"touchpoint": "billing", "posts": posts, "share": 1.0,
+                         "baseline_share": 0.1, "score": 2.3}],
+        "terms": fields["terms"], "course": []}])
+    return db.execute("SELECT incident_id FROM alerts WHERE id = ?", [alert_id]).fetchone()[0]
 
 
 def _texts(server):
@@ -38,15 +50,18 @@ def _texts(server):
 
 def _deliveries(db):
     return db.execute("SELECT phase, observed, event, status, attempts, error "
-                      "FROM webhook_deliveries ORDER BY sent_at, observed").fetchall()
+                      "FROM incident_deliveries ORDER BY sent_at, observed").fetchall()
 
 
-def test_analyze_posts_each_alert_once_and_a_rerun_sends_nothing(incident_db, endpoint):  # noqa: F811
+def test_analyze_posts_one_message_per_incident_and_a_rerun_sends_nothing(
+        incident_db, endpoint):  # noqa: F811
     server = endpoint()
     target = WebhookTarget(server.url, "telegram", chat_id="-100", retry_delay=0)
     counts = analyze(incident_db, target)
     alerts = incident_db.execute("SELECT count(*) FROM alerts").fetchone()[0]
-    assert counts["webhook_sent"] == len(server.posts) == alerts >= 1
+    incidents = incident_db.execute("SELECT count(*) FROM incidents").fetchone()[0]
+    assert alerts >= 2 and incidents == 1  # the brand's alert and billing's: one incident
+    assert counts["webhook_sent"] == len(server.posts) == incidents
     assert counts["webhook_failed"] == 0
     billing = [text for text in _texts(server) if "volna / billing" in text]
     assert len(billing) == 1
@@ -55,21 +70,22 @@ def test_analyze_posts_each_alert_once_and_a_rerun_sends_nothing(incident_db, en
     assert all(json.loads(body)["chat_id"] == "-100" for _, _, body in server.posts)
     again = analyze(incident_db, target)
     assert again["webhook_sent"] == again["webhook_failed"] == 0
-    assert len(server.posts) == alerts
+    assert len(server.posts) == incidents
+    assert "Slices (2)" in billing[0] and "volna/*/billing 30" in billing[0]
 
 
-def test_grown_and_ended_alert_is_posted_again_once(db, endpoint):  # noqa: F811
+def test_grown_and_ended_incident_is_posted_again_once(db, endpoint):  # noqa: F811
     server = endpoint()
     target = WebhookTarget(server.url, "slack", retry_delay=0)
-    _alert(db, 20)
-    assert deliver_alerts(db, target, NOW)["sent"] == 1
-    _alert(db, 24, last_seen="2026-11-20T10:00:00+00:00")  # a little more: nothing to say
-    assert deliver_alerts(db, target, NOW)["sent"] == 0
-    _alert(db, 45, last_seen="2026-11-20T11:00:00+00:00")
-    assert deliver_alerts(db, target, NOW)["sent"] == 1
-    _alert(db, 45, ongoing=False, last_seen="2026-11-20T11:00:00+00:00")
-    assert deliver_alerts(db, target, NOW)["sent"] == 1
-    assert deliver_alerts(db, target, NOW)["sent"] == 0
+    first = _incident(db, 20)
+    assert deliver_incidents(db, target, NOW)["sent"] == 1
+    _incident(db, 24, last_seen="2026-11-20T10:00:00+00:00")  # a little more: nothing to say
+    assert deliver_incidents(db, target, NOW)["sent"] == 0
+    _incident(db, 45, last_seen="2026-11-20T11:00:00+00:00")
+    assert deliver_incidents(db, target, NOW)["sent"] == 1
+    assert _incident(db, 45, ongoing=False, last_seen="2026-11-20T11:00:00+00:00") == first
+    assert deliver_incidents(db, target, NOW)["sent"] == 1
+    assert deliver_incidents(db, target, NOW)["sent"] == 0
     titles = [text.split(" (")[0] for text in _texts(server)]
     assert titles == ["Negative spike: volna / billing",
                       "Negative spike growing: volna / billing",
@@ -79,18 +95,31 @@ def test_grown_and_ended_alert_is_posted_again_once(db, endpoint):  # noqa: F811
         ("ended", 45.0, "ended", "sent")]
 
 
+def test_an_alert_posted_before_incidents_is_not_announced_again(db, endpoint):  # noqa: F811
+    server = endpoint()
+    target = WebhookTarget(server.url, "slack", retry_delay=0)
+    incident_id = _incident(db, 20)
+    db.execute("""INSERT INTO webhook_deliveries (alert_id, phase, observed, event, status,
+                  sent_at) SELECT id, 'open', 20, 'opened', 'sent', '2026-11-20T07:00:00'
+                  FROM alerts WHERE incident_id = ?""", [incident_id])
+    assert deliver_incidents(db, target, NOW)["sent"] == 0
+    _incident(db, 45, last_seen="2026-11-20T11:00:00+00:00")
+    assert deliver_incidents(db, target, NOW)["sent"] == 1
+    assert _texts(server)[0].startswith("Negative spike growing: volna / billing")
+
+
 def test_failed_post_stays_pending_and_the_next_run_delivers_it(db, endpoint, caplog):  # noqa: F811
     server = endpoint([(500, "boom"), (500, "boom again")])
     target = WebhookTarget(server.url, "slack", retry_delay=0)
-    alert_id = _alert(db, 20)
-    assert deliver_alerts(db, target, NOW) == {"sent": 0, "failed": 1, "payloads": []}
+    incident_id = _incident(db, 20)
+    assert deliver_incidents(db, target, NOW) == {"sent": 0, "failed": 1, "payloads": []}
     assert len(server.posts) == 2  # the post and its one retry
-    assert "HTTP 500" in caplog.text and f"alert {alert_id}" in caplog.text
+    assert "HTTP 500" in caplog.text and f"incident {incident_id}" in caplog.text
     assert _deliveries(db)[0][3:5] == ("failed", 1)
     assert "boom again" in _deliveries(db)[0][5]
-    assert deliver_alerts(db, target, NOW) == {"sent": 1, "failed": 0, "payloads": []}
+    assert deliver_incidents(db, target, NOW) == {"sent": 1, "failed": 0, "payloads": []}
     assert _deliveries(db) == [("open", 20.0, "opened", "sent", 2, None)]
-    assert deliver_alerts(db, target, NOW)["sent"] == 0
+    assert deliver_incidents(db, target, NOW)["sent"] == 0
     assert len(server.posts) == 3
 
 
@@ -100,21 +129,21 @@ def test_unreachable_webhook_does_not_stop_analyze(incident_db, endpoint):  # no
     counts = analyze(incident_db, target)
     assert counts["webhook_sent"] == 0 and counts["webhook_failed"] >= 1
     assert counts["clusters"] >= 1
-    assert incident_db.execute("SELECT count(*) FROM alerts").fetchone()[0] \
+    assert incident_db.execute("SELECT count(*) FROM incidents").fetchone()[0] \
         == counts["webhook_failed"]
 
 
-def test_old_alerts_are_not_posted_when_a_webhook_is_first_set(db, endpoint):  # noqa: F811
+def test_old_incidents_are_not_posted_when_a_webhook_is_first_set(db, endpoint):  # noqa: F811
     server = endpoint()
-    _alert(db, 20, ongoing=False, last_seen="2026-10-01T09:00:00+00:00")
+    _incident(db, 20, ongoing=False, last_seen="2026-10-01T09:00:00+00:00")
     later = datetime(2026, 10, 30, tzinfo=UTC)
-    assert deliver_alerts(db, WebhookTarget(server.url, retry_delay=0), later)["sent"] == 0
+    assert deliver_incidents(db, WebhookTarget(server.url, retry_delay=0), later)["sent"] == 0
     assert server.posts == []
 
 
 def test_dry_run_prints_json_payloads_and_posts_nothing(db_path, db, endpoint):  # noqa: F811
     server = endpoint()
-    _alert(db, 20)
+    _incident(db, 20)
     result = CliRunner().invoke(app, [
         "analyze", "--db", str(db_path), "--as-of", NOW.isoformat(), "--webhook", server.url,
         "--webhook-format", "telegram", "--telegram-chat", "42", "--dry-run-webhook"])
@@ -124,7 +153,7 @@ def test_dry_run_prints_json_payloads_and_posts_nothing(db_path, db, endpoint): 
     assert messages[0]["chat_id"] == "42"
     assert messages[0]["text"].startswith("<b>Negative spike: volna / billing</b>")
     assert server.posts == [] and _deliveries(db) == []
-    assert "1 alert message(s) printed, none posted" in result.output
+    assert "1 incident message(s) printed, none posted" in result.output
 
 
 def test_webhook_options_are_checked_with_a_clear_error(db_path, monkeypatch):
