@@ -361,6 +361,7 @@ def stats(db: DbOption = store.DEFAULT_DB_PATH) -> None:
     """What the store holds, and how each source's last crawl went."""
     from insights.agreement import correction_agreement, rating_agreement
     from insights.queries import counts_by, overview
+    from store import touchpoint_models
 
     _require_store(db)
     with store.open_db(db) as database:
@@ -370,6 +371,8 @@ def stats(db: DbOption = store.DEFAULT_DB_PATH) -> None:
         by_kind = counts_by(database, "kind")
         by_language = counts_by(database, "language")
         runs = store.last_runs(database)
+        touchpoints = touchpoint_models.stored_model(database)
+        waiting = len(touchpoint_models.review_queue(database, limit=1000))
     results.print(
         f"{totals['mentions']} mentions by {totals['authors']} authors in "
         f"{totals['threads']} threads from {totals['sources']} sources; "
@@ -388,6 +391,9 @@ def stats(db: DbOption = store.DEFAULT_DB_PATH) -> None:
                       str(skipped), str(counts["stored/suppressed"]),
                       ", ".join(run["flags"]) or "ok")
     results.print(table)
+    results.print(f"touchpoint model: {touchpoints.version}, fitted {touchpoints.fitted_at} on "
+                  f"{touchpoints.corpus} mentions; {waiting} sentences to review"
+                  if touchpoints else "touchpoint model: none yet (otklik tag fits one)")
     for title, result in (("star ratings", stars), ("human corrections", humans)):
         if result["n"]:
             confusion = ", ".join(f"{k} {v}" for k, v in result["confusion"].items())

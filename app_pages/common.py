@@ -235,9 +235,12 @@ def why(post: dict) -> None:
                      "score": round(score, 3) if isinstance(score, float) else score,
                      "how": tag.get("model")})
     for hit in evidence.get("hits") or []:
+        like = (hit.get("extra") or {}).get("nearest") or []
+        resembles = f" · like “{like[0]}”" if like else ""
         rows.append({"what": f"{hit.get('kind')}: {name_of(hit.get('key'))}",
                      "why": hit.get("evidence"), "score": hit.get("confidence"),
-                     "how": f"{hit.get('method') or ''} · sentence {hit.get('sentiment') or '–'}"})
+                     "how": f"{hit.get('method') or ''}{resembles} · sentence "
+                            f"{hit.get('sentiment') or '–'}"})
     for fix in evidence.get("corrections") or []:
         rows.append({"what": f"corrected {fix.get('field')}: {fix.get('new_value')}",
                      "why": fix.get("note") or "", "score": None,

@@ -28,7 +28,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from models.train_sentiment import LABELS, load_split, scores, summarise  # noqa: E402
+from models.train_sentiment import (  # noqa: E402
+    LABELS,
+    apply_caps,
+    load_split,
+    scores,
+    summarise,
+)
 from nlp.model_config import SentimentSettings, load_nlp_config  # noqa: E402
 
 # (set, measure, threshold): the goals on the test split
@@ -167,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reference", action="append", default=[], type=Path,
                    help="a model trained on some languages only (its training.json names them)")
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--limit", type=int, default=0,
+                   help="score a seeded sample of at most N rows of each set")
     p.add_argument("--document", action="store_true",
                    help="also score the document label otklik tag writes (whole text and "
                         "sentences), with the configured model")
@@ -184,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = dataclasses.replace(settings, labels=parse_labels(args.labels))
     langs = args.langs.split(",") if args.langs else None
     splits = load_split(args.data, args.split, langs)
+    if args.limit:
+        apply_caps(splits, {"*": args.limit}, seed=13)
+        splits = [dataclasses.replace(s, texts=[s.texts[i] for i in s.used],
+                                      labels=[s.labels[i] for i in s.used]) for s in splits]
 
     precisions = args.precisions.split(",")
     for name in precisions:

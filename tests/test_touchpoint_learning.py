@@ -179,3 +179,17 @@ def test_erasure_drops_the_model_that_holds_the_persons_sentences(db, tagger):
         item["text"] != words for item in touchpoint_models.review_queue(db, limit=1000))
     assert prepare(db, tagger).reason == "no model yet"
     assert words not in tagger.touchpoints.anchor_texts
+
+
+def test_stats_tell_which_touchpoint_model_the_store_has(db, tagger, tmp_path):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    path = str(tmp_path / "delivery.db")
+    before = CliRunner().invoke(app, ["stats", "--db", path])
+    assert "touchpoint model: none yet" in before.stdout
+    prepare(db, tagger)
+    after = CliRunner().invoke(app, ["stats", "--db", path])
+    assert f"touchpoint model: {tagger.touchpoints.version}" in after.stdout
+    assert "sentences to review" in after.stdout
