@@ -31,15 +31,15 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from insights.cluster_steps import (  # noqa: E402
     AverageLinkage,
-    ClassTfidfLabeler,
     PCAReducer,
     TfidfEmbedder,
     unit_rows,
 )
 from insights.clustering import ClusterPipeline  # noqa: E402
+from insights.phrases import ClassTfidfLabeler  # noqa: E402
 
 DATA = Path("/work/shared/data/complaints")
-CACHE = Path("/tmp/otklik_clusters/cache")
+CACHE = Path("/work/runs/otklik_clusters/cache")
 SETS = ("bitext_customer_support_requests", "banking77", "gazprombank_reviews_ru")
 TIMING_SETS = ("bitext_customer_support_requests", "banking77")
 NOISE_SD = 0.005  # per dimension, on unit 384-d vectors: a copy keeps cosine ≈ 0.995
@@ -174,31 +174,43 @@ def quality(args) -> None:
         print(row(name, len(texts), scores(truth, labels), f" {top} |"), flush=True)
 
 
-def timing(args) -> None:
-    """Seconds of reduce + cluster, of labels, and of a whole run on given embeddings."""
-    texts, truth, parts = [], [], []
+def timing_sample(args) -> tuple[list[str], list[str], np.ndarray]:
+    """``--timing-real`` texts drawn from the train splits of the timing sets, with their
+    categories and e5 vectors."""
+    texts, truth = [], []
     for name in TIMING_SETS:
         t, c = load_split(args.data, name, "train")
-        parts.append(embeddings(t, f"{name}.train", args.cache))
         texts += t
         truth += [f"{name}:{x}" for x in c]
-    real = np.vstack(parts)
+    rng = np.random.default_rng(0)
+    pick = np.sort(rng.choice(len(texts), min(args.timing_real, len(texts)), replace=False))
+    texts, truth = [texts[i] for i in pick], [truth[i] for i in pick]
+    return texts, truth, embeddings(texts, f"timing.train.{len(texts)}", args.cache)
+
+
+def grown(real: np.ndarray, size: int, rng) -> tuple[np.ndarray, np.ndarray, str]:
+    """``size`` vectors: a sample of ``real``, or all of it plus noisy copies; the rows of
+    ``real`` each one stands for; and what the data is."""
+    if size <= len(real):
+        pick = np.sort(rng.choice(len(real), size, replace=False))
+        return real[pick], pick, "real sample"
+    pick = np.resize(rng.permutation(len(real)), size)
+    noise = rng.normal(0, NOISE_SD, (size, real.shape[1])).astype(np.float32)
+    noise[: len(real)] = 0
+    return (unit_rows(real[pick] + noise), pick,
+            f"{len(real)} real + {size - len(real)} noisy copies (sd {NOISE_SD}/dim)")
+
+
+def timing(args) -> None:
+    """Seconds of reduce + cluster, of labels, and of a whole run on given embeddings."""
+    texts, truth, real = timing_sample(args)
     rng = np.random.default_rng(0)
     print(f"\n## Timing (train splits of {', '.join(TIMING_SETS)}: {len(real)} real texts)\n")
     print("| posts | data | reduce + cluster s | label s | whole run s | clusters | coverage | ARI "
           "| NMI |")
     print("|---|---|---|---|---|---|---|---|---|")
     for size in args.sizes:
-        if size <= len(real):
-            pick = np.sort(rng.choice(len(real), size, replace=False))
-            vectors, note = real[pick], "real sample"
-        else:
-            pick = np.resize(rng.permutation(len(real)), size)
-            noise = rng.normal(0, NOISE_SD, (size, real.shape[1])).astype(np.float32)
-            noise[: len(real)] = 0
-            vectors = unit_rows(real[pick] + noise)
-            note = (f"{len(real)} real + {size - len(real)} noisy copies "
-                    f"(sd {NOISE_SD}/dim)")
+        vectors, pick, note = grown(real, size, rng)
         start = time.perf_counter()
         labels = cluster_labels(vectors, PCAReducer(), AverageLinkage())
         seconds = time.perf_counter() - start
@@ -222,6 +234,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sets", nargs="+", default=list(SETS))
     parser.add_argument("--sizes", nargs="*", type=int, default=[10_000, 100_000],
                         help="posts for the timing (none: skip)")
+    parser.add_argument("--timing-real", type=int, default=10_000,
+                        help="real train texts embedded for the timing (the rest: copies)")
     parser.add_argument("--tune", action="store_true", help="compare alternatives on dev")
     args = parser.parse_args(argv)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

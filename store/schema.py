@@ -531,6 +531,17 @@ def _mention_dependants(db: Database) -> list[tuple[str, str]]:
             if key[2] == "mentions" and key[4] == "id"]
 
 
+@MIGRATIONS()
+def m017_complaint_themes(db: Database) -> None:
+    """Complaint clusters on two levels: ``parent_id`` names the theme a cluster (sub-theme)
+    belongs to, ``NULL`` for a theme (and for the flat clusters of earlier runs, which the
+    next ``otklik analyze`` replaces); ``title`` is a short complaint written by one of its
+    posts. Themes keep members like clusters, so their trends come from ``cluster_days``."""
+    _run(db, """ALTER TABLE clusters ADD COLUMN title TEXT;
+        ALTER TABLE clusters ADD COLUMN parent_id TEXT
+            REFERENCES clusters(id) ON DELETE CASCADE""")
+
+
 # Trigger bodies carry no ON CONFLICT clause: the conflict policy of the statement firing
 # the trigger (an upsert of a tag, an INSERT OR REPLACE) would override it.
 _MARK = """INSERT INTO rollup_stale_days (day) SELECT changed.day FROM (SELECT {} AS day) changed

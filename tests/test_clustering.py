@@ -14,12 +14,9 @@ import pytest
 from insights import cluster_steps
 from insights.cluster_steps import (
     AverageLinkage,
-    ClassTfidfLabeler,
     PCAReducer,
     SingleThemeCheck,
     TfidfEmbedder,
-    label_from_terms,
-    load_stopwords,
 )
 from insights.clustering import (
     Cluster,
@@ -29,6 +26,7 @@ from insights.clustering import (
     match_clusters,
     new_cluster_id,
 )
+from insights.phrases import ClassTfidfLabeler, label_from_terms, load_stopwords
 
 REFUND = {  # "refund promised in 3 days, still nothing after two weeks"
     "r-en1": "They promised a refund within 3 days, two weeks later still nothing.",
@@ -272,7 +270,8 @@ def test_steps_swap_for_scikit_learn_ones():
     hdbscan = cluster.HDBSCAN(min_cluster_size=5, copy=True)
     result = ClusterPipeline(reduce=False, cluster=hdbscan).run(ids, embeddings=points)
     assert result.steps == {"embed": "precomputed", "reduce": "none", "cluster": "HDBSCAN",
-                            "check": "SingleThemeCheck", "label": "none"}
+                            "check": "SingleThemeCheck", "merge": "CentroidMerge",
+                            "label": "none"}
     assert sorted(c.size for c in result.clusters) == [40, 40, 40]
     assert all(c.label == "" and c.terms == () for c in result.clusters)
 
@@ -289,7 +288,7 @@ def test_class_tfidf_prefers_cluster_words_and_joins_inflections():
     texts = ["возврат денег задерживают", "возврата денег нет", "жду возврата денег",
              "интернет пропал вечером", "вечером нет интернета", "интернет вечером падает"]
     terms = ClassTfidfLabeler().label(texts, np.array([0, 0, 0, 1, 1, 1]))
-    assert terms[0][0][0] in {"возврата", "денег", "возврата денег"}
+    assert terms[0][0][0] in {"возврат", "деньги", "возврата денег"}  # lemmas, a pair as written
     assert {t for t, _ in terms[1][:3]} & {"интернет", "вечером"}
     assert all("нет" not in t.split() for t, _ in terms[0] + terms[1])
 
@@ -337,8 +336,9 @@ def test_new_cluster_id_is_deterministic():
 
 def test_records_match_the_store_schema():
     c = Cluster("c1", "refund", (("refund", 0.5),), (("m1", 0.01), ("m2", 0.2)), ("m1",),
-                np.array([0.6, 0.8], dtype=np.float32))
-    assert c.record() == {"id": "c1", "label": "refund", "size": 2, "terms": [["refund", 0.5]],
+                np.array([0.6, 0.8], dtype=np.float32), "Where is my refund?", "t1")
+    assert c.record() == {"id": "c1", "label": "refund", "title": "Where is my refund?",
+                          "size": 2, "terms": [["refund", 0.5]], "parent_id": "t1",
                           "details": {"representatives": ["m1"], "centroid": [0.6, 0.8]}}
     assert [r["representative"] for r in c.member_records()] == [1, 0]
     ref = ClusterRef.from_record(c.record(), c.member_ids)
