@@ -11,7 +11,7 @@ from sqlite_utils import Database
 
 from config.catalogue import Catalogue
 from insights.alerts import find_alerts
-from insights.complaints import complaint_clusters
+from insights.complaints import brand_names, complaint_clusters
 from insights.mention_facts import brand_mentions
 from insights.report import advocates as ranked_advocates
 from insights.webhook import WebhookTarget, deliver_alerts
@@ -20,8 +20,7 @@ from store.insights import replace_advocate_scores, replace_clusters, upsert_ale
 
 
 def brand_words(catalogue: Catalogue) -> list[str]:
-    """Brand and product names, left out of distinctive terms and key phrases (they say
-    nothing new)."""
+    """Brand and product names, left out of distinctive terms (they say nothing new)."""
     words = []
     for brand in catalogue.brands:
         words += [brand.name, *brand.aliases]
@@ -53,7 +52,8 @@ def analyze(db: Database, catalogue: Catalogue, now: datetime | None = None,
     for brand, ranked in ranked_advocates(db, catalogue, now, mentions).items():
         advocates += replace_advocate_scores(db, brand, ranked)
     report("clustering complaints")
-    clusters = replace_clusters(db, complaint_clusters(db, now, pipeline, brand_words(catalogue)))
+    clusters = replace_clusters(db, complaint_clusters(db, now, pipeline,
+                                                       brand_names(catalogue)))
     counts = {"mentions": count_mentions(db), "alerts_new": created,
               "brand_mentions": len({m.mention_id for m in mentions}),
               "alerts_updated": updated, "advocates": advocates, "clusters": clusters}

@@ -122,7 +122,7 @@ class ClusterPipeline:
     encoder cannot load. ``reduce``, ``check`` or ``merge`` ``None`` in the constructor means
     the default; pass ``False`` to skip the step. The check (``SingleThemeCheck``) keeps a set
     of posts that all share one theme in one cluster; the merge (``CentroidMerge``) joins
-    clusters into themes by their centres in the reduced space.
+    clusters into themes by the mean distance of their posts in the reduced space.
     """
 
     def __init__(self, embed=None, reduce=None, cluster=None, label=None,
@@ -202,8 +202,8 @@ class ClusterPipeline:
         """Each post's theme (-1: noise) and the label of the "other" theme, if there is one."""
         if self.merge is None or not found:
             return np.full(len(labels), -1, dtype=np.int64), None
-        centres = np.vstack([unit_rows(reduced[labels == c].mean(axis=0, keepdims=True))[0]
-                             for c in found])
+        points = unit_rows(reduced)
+        centres = np.vstack([points[labels == c].mean(axis=0) for c in found])
         sizes = [int((labels == c).sum()) for c in found]
         theme = np.asarray(self.merge.merge(centres, sizes), dtype=np.int64)
         other = int(theme.max()) + 1 if (theme < 0).any() else None

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from config.catalogue import Catalogue
 from insights.clustering import Cluster, ClusterPipeline, ClusterRef, cluster_trend
 from insights.mention_facts import EFFECTIVE_SENTIMENT
 from insights.phrases import ClassTfidfLabeler
@@ -55,6 +56,12 @@ def _hit_keys(db: Database, mention_ids: Iterable[str]) -> dict[str, list[tuple[
             "SELECT kind, key FROM hits WHERE mention_id = ? AND kind IN ('product', "
             "'touchpoint')", [mention]).fetchall()
     return keys
+
+
+def brand_names(catalogue: Catalogue) -> list[str]:
+    """The names and aliases of every brand: what key phrases leave out (product names stay:
+    "интернет" of "Волна Домашний интернет" is what a complaint is about)."""
+    return [name for brand in catalogue.brands for name in (brand.name, *brand.aliases)]
 
 
 def default_pipeline(exclude: Sequence[str] = ()) -> ClusterPipeline:

@@ -6,7 +6,8 @@ lemmas ("charged" → "charge"). Left out: words pymorphy3 tags as pronouns, pre
 conjunctions, particles, interjections, numerals or predicatives; the stop words of every
 language and the boilerplate of brand replies (``insights/data/cluster_stopwords.yaml``),
 checked on the word and on its lemma; English contractions ("we'll"); words of fewer than
-three letters; and any names the caller passes (brand and product names).
+three letters; and any names the caller passes (brand and product names), in any inflection
+(``nlp.components.stem``: "Вольни" goes with "Вольна").
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 import yaml
 from scipy import sparse
 
-from nlp.components import best_lemma, best_pos, word_language
+from nlp.components import best_lemma, best_pos, stem, word_language
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class Lemmatiser:
         base = load_stopwords() if stopwords is None else frozenset(map(normalise, stopwords))
         words = {normalise(part) for name in exclude for part in WORD.findall(name)}
         self.stopwords = base | words
+        self.excluded_stems = {stem(word) for word in words if len(word) >= 3}
         self.names = load_lemma_names()
         self._cache: dict[tuple[str, str], str | None] = {}
 
@@ -105,7 +107,7 @@ class Lemmatiser:
         return self._cache[key]
 
     def _content_lemma(self, word: str, default: str) -> str | None:
-        if len(word) < 3 or word in self.stopwords:
+        if len(word) < 3 or word in self.stopwords or stem(word) in self.excluded_stems:
             return None
         if _CYRILLIC.search(word):
             lang = word_language(word, default)

@@ -1,8 +1,8 @@
 """Two levels of complaints: clusters merged into themes, and a readable title for each.
 
 A product team reads 10–20 themes, each made of the finer clusters (sub-themes) the clusterer
-found. ``CentroidMerge`` joins clusters whose centres are close (average linkage on the
-centres); clusters too small to be a theme join the nearest theme, or the "other" theme when
+found. ``CentroidMerge`` joins clusters whose posts are close (average linkage continued from
+the clusters up); clusters too small to be a theme join the nearest theme, or the "other" theme when
 no theme is near. ``TitlePicker`` names a theme or cluster with one of its own sentences: of
 the posts nearest its centre, the sentence that carries most of its key phrases, trimmed to
 about 100 characters at a word boundary. Pure: no database, no model.
@@ -14,9 +14,7 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
 
-from insights.cluster_steps import condensed_cosine, unit_rows
 from insights.phrases import Lemmatiser, cyrillic_language, normalise
 
 OTHER_THEME = "other"
@@ -25,42 +23,86 @@ _TRAILING = " ,;:—–-"
 
 
 class CentroidMerge:
-    """Themes from clusters: average linkage on the clusters' centres (cosine distance), cut
-    at ``threshold``, and at most ``max_themes`` themes. A theme of fewer posts than
-    ``min_size`` (or ``min_share`` of all clustered posts, if more) is broken up: each of its
-    clusters joins the theme whose centre is nearest, if within ``join_distance``, else the
+    """Themes from clusters: average linkage continued from the clusters up.
+
+    ``centres`` are each cluster's mean of its members' unit vectors (not normalised), so the
+    distance of two groups, ``1 - a·b``, is the mean cosine distance between their posts: the
+    rule the clusterer used, with a looser cut. The cut is where the linkage makes its largest
+    jump in distance, among cuts that leave between ``min_themes`` (fewer when there are few
+    clusters: a third of them, at least 2) and ``max_themes`` themes; groups farther apart
+    than ``max_distance`` (their posts unrelated on average) are never merged. A theme of
+    fewer posts than ``min_size`` (or ``min_share`` of all clustered posts, if more) is broken
+    up: each of its clusters joins the theme nearest it, if within ``join_distance``, else the
     "other" theme (-1). When no theme is that large, the themes stay as linked.
     """
 
-    def __init__(self, threshold: float = 0.5, max_themes: int = 20, min_size: int = 10,
-                 min_share: float = 0.01, join_distance: float = 0.6) -> None:
-        self.threshold = threshold
+    def __init__(self, min_themes: int = 10, max_themes: int = 20, max_distance: float = 1.1,
+                 min_size: int = 10, min_share: float = 0.01, join_distance: float = 1.0
+                 ) -> None:
+        self.min_themes = min_themes
         self.max_themes = max_themes
+        self.max_distance = max_distance
         self.min_size = min_size
         self.min_share = min_share
         self.join_distance = join_distance
 
     def merge(self, centres: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
         """The theme of each cluster: 0, 1, … largest first; -1 for "other"."""
+        means = np.asarray(centres, dtype=np.float64)
         sizes = np.asarray(sizes, dtype=np.float64)
-        points = unit_rows(centres)
-        if len(points) < 2:
-            return np.zeros(len(points), dtype=np.int64)
-        tree = linkage(condensed_cosine(points), method="average")
-        groups = fcluster(tree, t=self.threshold, criterion="distance") - 1
-        if groups.max() + 1 > self.max_themes:
-            groups = fcluster(tree, t=self.max_themes, criterion="maxclust") - 1
-        totals = np.bincount(groups, weights=sizes)
+        k = len(means)
+        if k < 2:
+            return np.zeros(k, dtype=np.int64)
+        merges = average_linkage(means, sizes)
+        heights = [height for _, _, height in merges]
+        groups = np.arange(k)
+        for a, b, _ in merges[: k - self.theme_count(heights)]:
+            groups[groups == groups[b]] = groups[a]
+        totals = np.bincount(groups, weights=sizes, minlength=k)
         floor = max(self.min_size, self.min_share * sizes.sum())
         large = np.flatnonzero(totals >= floor)
         if len(large):
-            means = unit_rows(np.vstack([(points[groups == g] * sizes[groups == g, None]).sum(
-                axis=0) for g in large]))
-            for k in np.flatnonzero(~np.isin(groups, large)):
-                similarity = means @ points[k]
-                best = int(similarity.argmax())
-                groups[k] = large[best] if 1.0 - similarity[best] <= self.join_distance else -1
+            theme_means = np.vstack([(means[groups == g] * sizes[groups == g, None]).sum(axis=0)
+                                     / totals[g] for g in large])
+            for c in np.flatnonzero(~np.isin(groups, large)):
+                distance = 1.0 - theme_means @ means[c]
+                best = int(distance.argmin())
+                groups[c] = large[best] if distance[best] <= self.join_distance else -1
         return _by_size(groups, sizes)
+
+    def theme_count(self, heights: Sequence[float]) -> int:
+        """How many themes to keep, given the heights of the ``k - 1`` merges in order."""
+        k = len(heights) + 1
+        apart = sum(height > self.max_distance for height in heights)
+        low = max(min(self.min_themes, max(2, k // 3)), apart + 1)
+        high = max(min(self.max_themes, k - 1), low)
+        if low >= k:
+            return k
+        # leaving c themes: the merges up to heights[k - c - 1] are made, heights[k - c] is not
+        return max(range(low, high + 1),
+                   key=lambda c: (heights[k - c] - heights[k - c - 1], c))
+
+
+def average_linkage(means: np.ndarray, sizes: np.ndarray) -> list[tuple[int, int, float]]:
+    """Every merge of average linkage over groups given by their mean unit vector and size,
+    in order: ``(kept, merged into it, mean cosine distance between their members)``."""
+    means, sizes = means.copy(), sizes.astype(np.float64).copy()
+    distance = 1.0 - means @ means.T
+    np.fill_diagonal(distance, np.inf)
+    alive = np.ones(len(means), dtype=bool)
+    merges = []
+    for _ in range(len(means) - 1):
+        a, b = np.unravel_index(int(distance.argmin()), distance.shape)
+        a, b = int(min(a, b)), int(max(a, b))
+        merges.append((a, b, float(distance[a, b])))
+        means[a] = (sizes[a] * means[a] + sizes[b] * means[b]) / (sizes[a] + sizes[b])
+        sizes[a] += sizes[b]
+        alive[b] = False
+        row = np.where(alive, 1.0 - means @ means[a], np.inf)
+        row[a] = np.inf
+        distance[a, :], distance[:, a] = row, row
+        distance[b, :], distance[:, b] = np.inf, np.inf
+    return merges
 
 
 def _by_size(groups: np.ndarray, sizes: np.ndarray) -> np.ndarray:
