@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -61,12 +61,12 @@ def load_lemma_names(path: Path = LEMMA_NAMES_PATH) -> dict[str, str]:
 
 
 @cache
-def _english_lemmas() -> dict[str, str]:
+def _english_lemmas() -> Mapping[str, str]:
     """spaCy's English lookup table (spacy-lookups-data); empty, with a notice, without it."""
     try:
         from spacy.lookups import load_lookups
 
-        return dict(load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup").items())
+        return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
     except Exception as error:  # the package is optional: words stay as written
         log.warning("Key phrases: no English lemma table (%s); install spacy-lookups-data",
                     error)
