@@ -170,13 +170,7 @@ class AverageLinkage:
             if whole:
                 break
             rest = np.setdiff1d(pool, sample, assume_unique=True)
-            means = np.vstack(sums) / np.asarray(counts, dtype=np.float32)[:, None]
-            for start in range(0, len(rest), 20_000):
-                chunk = rest[start : start + 20_000]
-                similarity = points[chunk] @ means.T
-                best = similarity.argmax(axis=1)
-                close = 1.0 - similarity[np.arange(len(chunk)), best] <= self.threshold
-                labels[chunk[close]] = best[close]
+            _join_nearest(points, rest, sums, counts, labels, self.threshold)
         return labels
 
     def _link(self, points: np.ndarray) -> np.ndarray:
@@ -192,6 +186,34 @@ class AverageLinkage:
                 for i, size in zip(ids, sizes, strict=True) if size >= min_size]
         relabel = {cluster: rank for rank, (_, _, cluster) in enumerate(sorted(keep))}
         return np.array([relabel.get(c, -1) for c in flat], dtype=np.int64)
+
+
+def absorb_noise(vectors: np.ndarray, labels: np.ndarray, limit: float = 0.85) -> np.ndarray:
+    """``labels`` with each noise point (-1) given the cluster it is closest to on average, if
+    within ``limit`` (mean cosine distance to the members, looser than the clusterer's cut):
+    only posts really unlike every cluster stay noise."""
+    points = unit_rows(vectors)
+    labels = np.asarray(labels).copy()
+    found = sorted(set(labels[labels >= 0].tolist()))
+    if found:
+        sums = [points[labels == c].sum(axis=0) for c in found]
+        counts = [int((labels == c).sum()) for c in found]
+        joined = np.full(len(labels), -1, dtype=np.int64)
+        _join_nearest(points, np.flatnonzero(labels < 0), sums, counts, joined, limit)
+        labels[joined >= 0] = np.asarray(found)[joined[joined >= 0]]
+    return labels
+
+
+def _join_nearest(points, rows, sums, counts, labels, limit: float) -> None:
+    """Give each of ``rows`` the cluster it is closest to on average (``1 - x·mean`` for unit
+    vectors: its mean cosine distance to the members), if within ``limit``."""
+    means = np.vstack(sums) / np.asarray(counts, dtype=np.float32)[:, None]
+    for start in range(0, len(rows), 20_000):
+        chunk = rows[start : start + 20_000]
+        similarity = points[chunk] @ means.T
+        best = similarity.argmax(axis=1)
+        close = 1.0 - similarity[np.arange(len(chunk)), best] <= limit
+        labels[chunk[close]] = best[close]
 
 
 def condensed_cosine(points: np.ndarray, block: int = 1024) -> np.ndarray:

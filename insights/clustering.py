@@ -29,6 +29,7 @@ from insights.cluster_steps import (
     AverageLinkage,
     PCAReducer,
     SingleThemeCheck,
+    absorb_noise,
     default_embedder,
     unit_rows,
 )
@@ -37,6 +38,7 @@ from insights.themes import OTHER_THEME, CentroidMerge, TitlePicker
 
 MIN_JACCARD = 0.3
 MIN_CENTROID_SIMILARITY = 0.97  # e5 cosine of two centres; see docs/clusters.md
+ABSORB = 0.85  # noise joins a cluster within this mean distance; see docs/clusters.md
 TITLE_POSTS = 20  # the posts nearest a centre that the title step may read
 
 
@@ -121,13 +123,16 @@ class ClusterPipeline:
     default is the e5 encoder, or TF-IDF character n-grams with a logged notice when the
     encoder cannot load. ``reduce``, ``check`` or ``merge`` ``None`` in the constructor means
     the default; pass ``False`` to skip the step. The check (``SingleThemeCheck``) keeps a set
-    of posts that all share one theme in one cluster; the merge (``CentroidMerge``) joins
-    clusters into themes by the mean distance of their posts in the reduced space.
+    of posts that all share one theme in one cluster. Then a post left as noise joins the
+    cluster whose posts are on average within ``absorb`` of it in the reduced space (``None``:
+    never), so that only posts unlike every cluster stay noise. The merge
+    (``CentroidMerge``) joins clusters into themes by the mean distance of their posts in the
+    reduced space.
     """
 
     def __init__(self, embed=None, reduce=None, cluster=None, label=None,
                  representatives: int = 3, label_words: int = 3, check=None, merge=None,
-                 title=None) -> None:
+                 title=None, absorb: float | None = ABSORB) -> None:
         self.embed = embed
         self.reduce = PCAReducer() if reduce is None else (None if reduce is False else reduce)
         self.cluster = AverageLinkage() if cluster is None else cluster
@@ -135,6 +140,7 @@ class ClusterPipeline:
         self.merge = CentroidMerge() if merge is None else (None if merge is False else merge)
         self.labeler = ClassTfidfLabeler() if label is None else label
         self.titles = TitlePicker() if title is None else title
+        self.absorb = absorb
         self.representatives = representatives
         self.label_words = label_words
 
@@ -173,6 +179,8 @@ class ClusterPipeline:
         labels = np.asarray(self.cluster.fit_predict(reduced))
         if self.check is not None:
             labels = np.asarray(self.check.check(vectors, labels))
+        if self.absorb is not None:
+            labels = absorb_noise(reduced, labels, self.absorb)
         found = sorted(set(labels.tolist()) - {-1})
         theme_labels, other = self._themes(reduced, labels, found)
         terms, theme_terms = self._terms(texts, [labels, theme_labels])

@@ -322,12 +322,23 @@ def test_later_rounds_find_a_cluster_too_rare_for_the_first_sample():
     assert labels[-1] >= 0 and len(set(labels[-12:])) == 1 and labels[-1] != labels[0]
 
 
+def test_noise_joins_a_cluster_only_when_near_it_on_average():
+    points, truth = blobs()
+    labels = np.where(truth >= 0, truth, -1)
+    labels[[0, 40]] = -1  # two members left out by a clusterer
+    far = np.zeros(16, dtype=np.float32)
+    far[-1] = 1.0  # unlike every group
+    absorbed = cluster_steps.absorb_noise(np.vstack([points, far]), np.append(labels, -1))
+    assert absorbed[0] == 0 and absorbed[40] == 1 and absorbed[-1] == -1
+
+
 def test_steps_swap_for_scikit_learn_ones():
     cluster = pytest.importorskip("sklearn.cluster")
     points, _ = blobs()
     ids = [f"m{i}" for i in range(len(points))]
     hdbscan = cluster.HDBSCAN(min_cluster_size=5, copy=True)
-    result = ClusterPipeline(reduce=False, cluster=hdbscan).run(ids, embeddings=points)
+    result = ClusterPipeline(reduce=False, cluster=hdbscan, absorb=None).run(ids,
+                                                                          embeddings=points)
     assert result.steps == {"embed": "precomputed", "reduce": "none", "cluster": "HDBSCAN",
                             "check": "SingleThemeCheck", "merge": "CentroidMerge",
                             "label": "none"}
