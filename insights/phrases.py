@@ -54,6 +54,13 @@ def load_stopwords(path: Path = STOPWORDS_PATH) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4)
+def load_fillers(path: Path = STOPWORDS_PATH) -> frozenset[str]:
+    """The fillers of social posts ("короче", "honestly"), normalised."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return frozenset(normalise(str(word)) for word in data.get("filler") or ())
+
+
+@lru_cache(maxsize=4)
 def load_lemma_names(path: Path = LEMMA_NAMES_PATH) -> dict[str, str]:
     """Lemmas shown under another name (pymorphy3's "деньга" is shown as "деньги")."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}

@@ -4,18 +4,20 @@ A product team reads 10–20 themes, each made of the finer clusters (sub-themes
 found. ``CentroidMerge`` joins clusters whose posts are close (average linkage continued from
 the clusters up); clusters too small to be a theme join the nearest theme, or the "other" theme when
 no theme is near. ``TitlePicker`` names a theme or cluster with one of its own sentences: of
-the posts nearest its centre, the sentence that carries most of its key phrases, trimmed to
-about 100 characters at a word boundary. Pure: no database, no model.
+the posts nearest its centre, the sentence that carries most of its key phrases, without the
+fillers it opens with, trimmed to about 100 characters at a word boundary. Pure: no database,
+no model.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 
-from insights.phrases import Lemmatiser, cyrillic_language, normalise
+from insights.phrases import Lemmatiser, cyrillic_language, load_fillers, normalise
 
 OTHER_THEME = "other"
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\s*\n+\s*")
@@ -118,6 +120,22 @@ def sentences(text: str) -> list[str]:
     return [part.strip() for part in _SENTENCE_BREAK.split(text or "") if part.strip()]
 
 
+@cache
+def _leading_fillers() -> re.Pattern:
+    """Fillers at the start of a sentence, up to the comma after the last one."""
+    words = "|".join(sorted((re.escape(w) for w in load_fillers()), key=len, reverse=True))
+    return re.compile(rf"^(?:(?:{words})[\s,]+)*(?:{words})\s*,\s*", re.IGNORECASE)
+
+
+def without_fillers(sentence: str) -> str:
+    """``sentence`` without the fillers it opens with ("Короче, блин, абонплату подняли" →
+    "Абонплату подняли"); unchanged when nothing would be left."""
+    rest = _leading_fillers().sub("", sentence)
+    if not rest.strip() or rest == sentence:
+        return sentence
+    return rest[0].upper() + rest[1:]
+
+
 def trim(text: str, limit: int = 100) -> str:
     """``text`` on one line, cut at the last word boundary before ``limit`` with "…"."""
     text = " ".join(text.split())
@@ -134,7 +152,8 @@ class TitlePicker:
     nearest the centre as the one that carries the most key-phrase weight (a phrase counts
     when all its lemmas are in the sentence); ties go to the nearer post, then the earlier
     sentence. Sentences of fewer than ``min_words`` content words, or longer than
-    ``max_length`` characters, are chosen only when no other is there.
+    ``max_length`` characters, are chosen only when no other is there. The title is that
+    sentence without the fillers it opens with, trimmed to ``limit`` characters.
     """
 
     def __init__(self, posts: int = 5, limit: int = 100, min_words: int = 3,
@@ -160,4 +179,4 @@ class TitlePicker:
                 key = (fits, round(score, 9), -rank, -order)
                 if best_key is None or key > best_key:
                     best, best_key = sentence, key
-        return trim(best, self.limit)
+        return trim(without_fillers(best), self.limit)

@@ -6,7 +6,7 @@ import numpy as np
 import store
 from insights.complaints import previous_clusters
 from insights.phrases import ClassTfidfLabeler, Lemmatiser
-from insights.themes import CentroidMerge, TitlePicker, sentences, trim
+from insights.themes import CentroidMerge, TitlePicker, sentences, trim, without_fillers
 from store.insights import replace_clusters
 
 NETWORK = ["Сети нет второй день, оператор молчит.", "Сеть пропала, оператор не помог.",
@@ -55,6 +55,15 @@ def test_title_is_a_sentence_of_a_member_carrying_its_key_phrases():
     title = TitlePicker().title(posts, terms)
     assert title == "Сеть пропала второй день, оператор не отвечает."
     assert any(title in sentences(post) for post in posts)
+
+
+def test_titles_lose_the_fillers_they_open_with():
+    posts = ["Короче, блин, сеть пропала второй день, оператор молчит.",
+             "Honestly, the network is gone again."]
+    assert TitlePicker().title(posts, [("сеть", 0.5)]) == (
+        "Сеть пропала второй день, оператор молчит.")
+    assert without_fillers("Так долго ждать нельзя.") == "Так долго ждать нельзя."
+    assert without_fillers("Ну, ") == "Ну, "
 
 
 def test_long_titles_are_trimmed_at_a_word_boundary():
