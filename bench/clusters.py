@@ -273,6 +273,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=1, help="BERTopic runs per set (seeds)")
     parser.add_argument("--bertopic-max", type=int, default=100_000,
                         help="largest timing size BERTopic is run on")
+    parser.add_argument("--timing-only", action="store_true", help="skip the quality part")
     parser.add_argument("--tune", action="store_true", help="compare alternatives on dev")
     args = parser.parse_args(argv)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -281,7 +282,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.tune:
         tune(args)
         return
-    quality(args)
+    if not args.timing_only:
+        quality(args)
     if args.sizes:
         timing(args)
 

@@ -100,8 +100,7 @@ class Lemmatiser:
         ``None``: uk if the text has Ukrainian letters, else ru)."""
         default = default or cyrillic_language(text)
         out: list[tuple[str, str] | None] = []
-        for word in WORD.findall(text or ""):
-            word = normalise(word)
+        for word in WORD.findall(normalise(text or "")):
             lemma = self.lemma(word, default)
             out.append(None if lemma is None else (lemma, word))
         return out
