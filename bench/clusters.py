@@ -1,15 +1,18 @@
-"""Benchmark complaint clustering against the labelled complaint sets.
+"""Benchmark complaint clustering against the labelled complaint sets, side by side with
+BERTopic on the same embeddings.
 
     python bench/clusters.py [--data DIR] [--split test] [--tune] [--sizes 10000 100000]
 
 Quality: each set's split (``test`` by default; ``--tune`` compares the alternative steps on
-``dev``) is clustered by ``ClusterPipeline`` and scored against its known categories:
-adjusted Rand index and NMI over all posts (noise counted as one more cluster), NMI and
-purity over the clustered posts, coverage (share clustered). Timing: the reduce + cluster
-steps alone, the labels apart, and a whole ``ClusterPipeline.run`` on precomputed embeddings
-(labels, centres, distances), on samples of the train splits; sizes above the real
-texts are filled with copies of their embeddings plus small Gaussian noise (said in the
-output). Embeddings are computed once with the e5 encoder and cached as .npy under --cache.
+``dev``) is clustered by ``ClusterPipeline`` (its clusters, or sub-themes, and its themes)
+and by BERTopic (default UMAP + HDBSCAN + c-TF-IDF, given the same e5 vectors), and scored
+against its known categories: adjusted Rand index and NMI over all posts (noise and
+BERTopic's outliers counted as one more cluster), NMI over the clustered posts, the share
+left out. Timing: our reduce + cluster steps alone, a whole ``ClusterPipeline.run`` (key
+phrases and titles too) and BERTopic's ``fit_transform``, all on precomputed embeddings of
+``--timing-real`` texts drawn from the train splits; sizes above that are filled with copies
+of their embeddings plus small Gaussian noise (said in the output). Embeddings are computed
+once with the e5 encoder and cached as .npy under --cache.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from insights.cluster_steps import (  # noqa: E402
     AverageLinkage,
-    ClassTfidfLabeler,
     PCAReducer,
     TfidfEmbedder,
     unit_rows,
@@ -39,7 +41,7 @@ from insights.cluster_steps import (  # noqa: E402
 from insights.clustering import ClusterPipeline  # noqa: E402
 
 DATA = Path("/work/shared/data/complaints")
-CACHE = Path("/tmp/otklik_clusters/cache")
+CACHE = Path("/work/runs/otklik_clusters/cache")
 SETS = ("bitext_customer_support_requests", "banking77", "gazprombank_reviews_ru")
 TIMING_SETS = ("bitext_customer_support_requests", "banking77")
 NOISE_SD = 0.005  # per dimension, on unit 384-d vectors: a copy keeps cosine ≈ 0.995
@@ -74,31 +76,16 @@ def embeddings(texts: list[str], tag: str, cache: Path) -> np.ndarray:
 
 
 def scores(truth: list[str], labels: np.ndarray) -> dict:
-    """ARI / NMI over all (noise = one cluster), NMI / purity over clustered, coverage."""
+    """ARI / NMI over all (noise = one cluster), NMI over the clustered, coverage."""
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     truth_arr = np.asarray(truth)
     clustered = labels >= 0
-    majority = 0
-    for cluster in set(labels[clustered].tolist()):
-        _, counts = np.unique(truth_arr[labels == cluster], return_counts=True)
-        majority += counts.max()
-    n_in = int(clustered.sum())
     return {"k": len(set(labels[clustered].tolist())), "coverage": clustered.mean(),
             "ari": adjusted_rand_score(truth_arr, labels),
             "nmi": normalized_mutual_info_score(truth_arr, labels),
             "nmi_in": normalized_mutual_info_score(truth_arr[clustered], labels[clustered])
-            if n_in else 0.0,
-            "purity": majority / n_in if n_in else 0.0}
-
-
-def row(name: str, n: int, s: dict, extra: str = "") -> str:
-    return (f"| {name} | {n} | {s['k']} | {s['coverage']:.2f} | {s['ari']:.3f} | {s['nmi']:.3f} "
-            f"| {s['nmi_in']:.3f} | {s['purity']:.3f} |{extra}")
-
-
-HEADER = ("| set | posts | clusters | coverage | ARI | NMI | NMI clustered | purity |{}\n"
-          "|---|---|---|---|---|---|---|---|{}")
+            if clustered.any() else 0.0}
 
 
 def cluster_labels(vectors: np.ndarray, reduce, cluster) -> np.ndarray:
@@ -158,60 +145,119 @@ def tune(args) -> None:
           + f" | {np.mean(nmis):.3f} | |")
 
 
+def post_labels(ids: list[str], groups) -> np.ndarray:
+    """One label per post from clusters or themes (-1: in none)."""
+    index = {m: i for i, m in enumerate(ids)}
+    labels = np.full(len(ids), -1)
+    for k, group in enumerate(groups):
+        labels[[index[m] for m in group.member_ids]] = k
+    return labels
+
+
+def bertopic_topics(texts: list[str], vectors: np.ndarray, seed: int = 0) -> np.ndarray:
+    """BERTopic's topics (-1: outlier) with its default steps (UMAP 5-d, HDBSCAN
+    min_cluster_size 10, c-TF-IDF) on the given embeddings; ``seed`` fixes UMAP."""
+    from bertopic import BERTopic
+    from umap import UMAP
+
+    reducer = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine",
+                   low_memory=False, random_state=seed)
+    topics, _ = BERTopic(umap_model=reducer).fit_transform(texts, embeddings=vectors)
+    return np.asarray(topics)
+
+
+COMPARE = ("| set | posts | method | topics | outliers | ARI | NMI | NMI clustered | seconds |\n"
+           "|---|---|---|---|---|---|---|---|---|")
+
+
+def compare_row(name: str, n: int, method: str, truth: list[str], labels: np.ndarray,
+                seconds: float) -> str:
+    s = scores(truth, labels)
+    return (f"| {name} | {n} | {method} | {s['k']} | {1 - s['coverage']:.2f} | {s['ari']:.3f} "
+            f"| {s['nmi']:.3f} | {s['nmi_in']:.3f} | {seconds:.1f} |")
+
+
 def quality(args) -> None:
-    print(f"## Quality on {args.split} (default pipeline; noise = one cluster in ARI and NMI)\n")
-    print(HEADER.format(" label of the largest cluster |", "---|"))
+    """The default pipeline (clusters and themes) against BERTopic, on the same embeddings."""
+    print(f"## Quality on {args.split} (same e5 embeddings; outliers / noise = one cluster in "
+          "ARI and NMI)\n")
+    print(COMPARE)
     for name in args.sets:
         texts, truth = load_split(args.data, name, args.split)
         vectors = embeddings(texts, f"{name}.{args.split}", args.cache)
         ids = [f"{name}:{i}" for i in range(len(texts))]
+        start = time.perf_counter()
         result = ClusterPipeline().run(ids, texts, embeddings=vectors)
-        index = {m: i for i, m in enumerate(ids)}
-        labels = np.full(len(ids), -1)
-        for k, cluster in enumerate(result.clusters):
-            labels[[index[m] for m in cluster.member_ids]] = k
-        top = result.clusters[0].label if result.clusters else ""
-        print(row(name, len(texts), scores(truth, labels), f" {top} |"), flush=True)
+        seconds = time.perf_counter() - start
+        for method, groups in (("otklik clusters (sub-themes)", result.clusters),
+                               ("otklik themes", result.themes)):
+            print(compare_row(name, len(texts), method, truth, post_labels(ids, groups),
+                              seconds), flush=True)
+        for seed in range(args.seeds):
+            start = time.perf_counter()
+            topics = bertopic_topics(texts, vectors, seed)
+            print(compare_row(name, len(texts), f"BERTopic (seed {seed})", truth, topics,
+                              time.perf_counter() - start), flush=True)
+        if result.themes:
+            theme = result.themes[0]
+            print(f"|  | | largest theme: {theme.title} — {theme.label} "
+                  f"({len(result.sub_themes(theme))} sub-themes) | | | | | | |", flush=True)
+
+
+def timing_sample(args) -> tuple[list[str], list[str], np.ndarray]:
+    """``--timing-real`` texts drawn from the train splits of the timing sets, with their
+    categories and e5 vectors."""
+    texts, truth = [], []
+    for name in TIMING_SETS:
+        t, c = load_split(args.data, name, "train")
+        texts += t
+        truth += [f"{name}:{x}" for x in c]
+    rng = np.random.default_rng(0)
+    pick = np.sort(rng.choice(len(texts), min(args.timing_real, len(texts)), replace=False))
+    texts, truth = [texts[i] for i in pick], [truth[i] for i in pick]
+    return texts, truth, embeddings(texts, f"timing.train.{len(texts)}", args.cache)
+
+
+def grown(real: np.ndarray, size: int, rng) -> tuple[np.ndarray, np.ndarray, str]:
+    """``size`` vectors: a sample of ``real``, or all of it plus noisy copies; the rows of
+    ``real`` each one stands for; and what the data is."""
+    if size <= len(real):
+        pick = np.sort(rng.choice(len(real), size, replace=False))
+        return real[pick], pick, "real sample"
+    pick = np.resize(rng.permutation(len(real)), size)
+    noise = rng.normal(0, NOISE_SD, (size, real.shape[1])).astype(np.float32)
+    noise[: len(real)] = 0
+    return (unit_rows(real[pick] + noise), pick,
+            f"{len(real)} real + {size - len(real)} noisy copies (sd {NOISE_SD}/dim)")
 
 
 def timing(args) -> None:
-    """Seconds of reduce + cluster, of labels, and of a whole run on given embeddings."""
-    texts, truth, parts = [], [], []
-    for name in TIMING_SETS:
-        t, c = load_split(args.data, name, "train")
-        parts.append(embeddings(t, f"{name}.train", args.cache))
-        texts += t
-        truth += [f"{name}:{x}" for x in c]
-    real = np.vstack(parts)
+    """Seconds of our steps and of BERTopic on the same given embeddings."""
+    texts, truth, real = timing_sample(args)
     rng = np.random.default_rng(0)
     print(f"\n## Timing (train splits of {', '.join(TIMING_SETS)}: {len(real)} real texts)\n")
-    print("| posts | data | reduce + cluster s | label s | whole run s | clusters | coverage | ARI "
-          "| NMI |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| posts | data | method | seconds | topics / clusters | outliers | ARI | NMI |")
+    print("|---|---|---|---|---|---|---|---|")
     for size in args.sizes:
-        if size <= len(real):
-            pick = np.sort(rng.choice(len(real), size, replace=False))
-            vectors, note = real[pick], "real sample"
-        else:
-            pick = np.resize(rng.permutation(len(real)), size)
-            noise = rng.normal(0, NOISE_SD, (size, real.shape[1])).astype(np.float32)
-            noise[: len(real)] = 0
-            vectors = unit_rows(real[pick] + noise)
-            note = (f"{len(real)} real + {size - len(real)} noisy copies "
-                    f"(sd {NOISE_SD}/dim)")
+        vectors, pick, note = grown(real, size, rng)
+        sample, known = [texts[i] for i in pick], [truth[i] for i in pick]
+        ids = [str(k) for k in range(size)]
         start = time.perf_counter()
         labels = cluster_labels(vectors, PCAReducer(), AverageLinkage())
-        seconds = time.perf_counter() - start
+        runs = [("reduce + cluster", time.perf_counter() - start, labels)]
         start = time.perf_counter()
-        ClassTfidfLabeler().label([texts[i] for i in pick], labels)
-        label_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        ClusterPipeline().run([str(k) for k in range(size)], [texts[i] for i in pick],
-                              embeddings=vectors)
+        result = ClusterPipeline().run(ids, sample, embeddings=vectors)
         whole = time.perf_counter() - start
-        s = scores([truth[i] for i in pick], labels)
-        print(f"| {size} | {note} | {seconds:.1f} | {label_seconds:.1f} | {whole:.1f} | {s['k']} "
-              f"| {s['coverage']:.2f} | {s['ari']:.3f} | {s['nmi']:.3f} |", flush=True)
+        runs += [("whole run: clusters", whole, post_labels(ids, result.clusters)),
+                 ("whole run: themes", whole, post_labels(ids, result.themes))]
+        if size <= args.bertopic_max:
+            start = time.perf_counter()
+            topics = bertopic_topics(sample, vectors)
+            runs.append(("BERTopic fit_transform", time.perf_counter() - start, topics))
+        for method, seconds, found in runs:
+            s = scores(known, found)
+            print(f"| {size} | {note} | {method} | {seconds:.1f} | {s['k']} "
+                  f"| {1 - s['coverage']:.2f} | {s['ari']:.3f} | {s['nmi']:.3f} |", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -222,6 +268,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sets", nargs="+", default=list(SETS))
     parser.add_argument("--sizes", nargs="*", type=int, default=[10_000, 100_000],
                         help="posts for the timing (none: skip)")
+    parser.add_argument("--timing-real", type=int, default=10_000,
+                        help="real train texts embedded for the timing (the rest: copies)")
+    parser.add_argument("--seeds", type=int, default=1, help="BERTopic runs per set (seeds)")
+    parser.add_argument("--bertopic-max", type=int, default=100_000,
+                        help="largest timing size BERTopic is run on")
+    parser.add_argument("--timing-only", action="store_true", help="skip the quality part")
     parser.add_argument("--tune", action="store_true", help="compare alternatives on dev")
     args = parser.parse_args(argv)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -230,7 +282,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.tune:
         tune(args)
         return
-    quality(args)
+    if not args.timing_only:
+        quality(args)
     if args.sizes:
         timing(args)
 

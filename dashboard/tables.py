@@ -144,9 +144,10 @@ def source_rows(runs: Iterable[dict], mention_counts: Iterable[tuple[str, int]])
 
 def cluster_rows(clusters: Iterable[dict], days: dict[str, Counter],
                  filters: Filters) -> list[dict]:
-    """Each complaint cluster with its size, members in the period, weekly trend (members
-    per week, the last 12 weeks with any), and the languages, products and touchpoints of
-    its members as the clustering stage counted them; largest first."""
+    """Each complaint theme or cluster with its title, its theme (``parent_id``; ``None`` for
+    a theme), size, members in the period, weekly trend (members per week, the last 12 weeks
+    with any), and the languages, products and touchpoints of its members as the clustering
+    stage counted them; largest first. ``title`` falls back to the label (key phrases)."""
     out = []
     for cluster in clusters:
         members = days.get(cluster["id"], Counter())
@@ -156,6 +157,8 @@ def cluster_rows(clusters: Iterable[dict], days: dict[str, Counter],
         details = cluster.get("details") or {}
         out.append({
             "id": cluster["id"], "label": cluster.get("label") or cluster["id"],
+            "title": cluster.get("title") or cluster.get("label") or cluster["id"],
+            "parent_id": cluster.get("parent_id"),
             "size": cluster.get("size") or sum(members.values()),
             "in_period": sum(count for day, count in members.items() if filters.contains(day)),
             "trend": [weeks[week] for week in sorted(weeks)[-12:]],

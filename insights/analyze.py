@@ -13,7 +13,7 @@ from sqlite_utils import Database
 
 from config.catalogue import Catalogue
 from insights.alerts import find_alerts
-from insights.complaints import complaint_clusters
+from insights.complaints import brand_names, complaint_clusters
 from insights.incidents import AlertSlice, describe_incident, group_alerts
 from insights.mention_facts import BrandMention, brand_mentions
 from insights.report import advocates as ranked_advocates
@@ -60,7 +60,8 @@ def analyze(db: Database, catalogue: Catalogue, now: datetime | None = None,
     for brand, ranked in ranked_advocates(db, catalogue, now, mentions).items():
         advocates += replace_advocate_scores(db, brand, ranked)
     report("clustering complaints")
-    clusters = replace_clusters(db, complaint_clusters(db, now, pipeline))
+    clusters = replace_clusters(db, complaint_clusters(db, now, pipeline,
+                                                       brand_names(catalogue)))
     counts = {"mentions": count_mentions(db), "alerts_new": created,
               "brand_mentions": len({m.mention_id for m in mentions}),
               "alerts_updated": updated, "incidents_new": incidents_new,

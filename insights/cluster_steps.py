@@ -1,4 +1,6 @@
-"""The swappable steps of complaint clustering: embed → reduce → cluster → label.
+"""The swappable steps of complaint clustering: embed → reduce → cluster → check; the label
+step is ``insights.phrases.ClassTfidfLabeler``, the merge into themes and the titles are in
+``insights.themes``.
 
 Each step is duck-typed, so any object with the same method can take its place (scikit-learn's
 ``PCA`` as a reducer, ``HDBSCAN`` as a clusterer, ``nlp.embeddings.Encoder`` as an embedder):
@@ -8,6 +10,7 @@ Each step is duck-typed, so any object with the same method can take its place (
 - cluster: ``fit_predict(vectors) -> ndarray (n,)`` of ints, ``-1`` for noise
 - check:   ``check(vectors, labels) -> labels``, the clusterer's labels kept or redrawn
 - label:   ``label(texts, labels) -> {cluster: [(term, score), …]}``
+- merge:   ``merge(centres, sizes) -> theme of each cluster``, ``-1`` for the "other" theme
 
 Defaults are chosen by ``bench/clusters.py`` on the dev splits (see docs/clusters.md).
 """
@@ -15,23 +18,13 @@ Defaults are chosen by ``bench/clusters.py`` on the dev splits (see docs/cluster
 from __future__ import annotations
 
 import logging
-import re
-from collections import Counter
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import yaml
-from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
 
 log = logging.getLogger(__name__)
-
-STOPWORDS_PATH = Path(__file__).parent / "data" / "cluster_stopwords.yaml"
-_WORD = re.compile(r"[^\W\d_]+(?:['’ʼ`-][^\W\d_]+)*")
-_NORMALISE = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "ё": "е"})
-_CYRILLIC = re.compile(r"[а-яіїєґ]")
 
 
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
@@ -177,13 +170,7 @@ class AverageLinkage:
             if whole:
                 break
             rest = np.setdiff1d(pool, sample, assume_unique=True)
-            means = np.vstack(sums) / np.asarray(counts, dtype=np.float32)[:, None]
-            for start in range(0, len(rest), 20_000):
-                chunk = rest[start : start + 20_000]
-                similarity = points[chunk] @ means.T
-                best = similarity.argmax(axis=1)
-                close = 1.0 - similarity[np.arange(len(chunk)), best] <= self.threshold
-                labels[chunk[close]] = best[close]
+            _join_nearest(points, rest, sums, counts, labels, self.threshold)
         return labels
 
     def _link(self, points: np.ndarray) -> np.ndarray:
@@ -192,7 +179,7 @@ class AverageLinkage:
         min_size = self.min_size or max(3, round(n / 1000))
         if n < max(2, min_size):
             return np.full(n, -1, dtype=np.int64)
-        tree = linkage(_condensed_cosine(points), method="average")
+        tree = linkage(condensed_cosine(points), method="average")
         flat = fcluster(tree, t=self.threshold, criterion="distance")
         ids, sizes = np.unique(flat, return_counts=True)
         keep = [(-size, int(np.flatnonzero(flat == i)[0]), i)
@@ -201,7 +188,35 @@ class AverageLinkage:
         return np.array([relabel.get(c, -1) for c in flat], dtype=np.int64)
 
 
-def _condensed_cosine(points: np.ndarray, block: int = 1024) -> np.ndarray:
+def absorb_noise(vectors: np.ndarray, labels: np.ndarray, limit: float = 0.85) -> np.ndarray:
+    """``labels`` with each noise point (-1) given the cluster it is closest to on average, if
+    within ``limit`` (mean cosine distance to the members, looser than the clusterer's cut):
+    only posts really unlike every cluster stay noise."""
+    points = unit_rows(vectors)
+    labels = np.asarray(labels).copy()
+    found = sorted(set(labels[labels >= 0].tolist()))
+    if found:
+        sums = [points[labels == c].sum(axis=0) for c in found]
+        counts = [int((labels == c).sum()) for c in found]
+        joined = np.full(len(labels), -1, dtype=np.int64)
+        _join_nearest(points, np.flatnonzero(labels < 0), sums, counts, joined, limit)
+        labels[joined >= 0] = np.asarray(found)[joined[joined >= 0]]
+    return labels
+
+
+def _join_nearest(points, rows, sums, counts, labels, limit: float) -> None:
+    """Give each of ``rows`` the cluster it is closest to on average (``1 - x·mean`` for unit
+    vectors: its mean cosine distance to the members), if within ``limit``."""
+    means = np.vstack(sums) / np.asarray(counts, dtype=np.float32)[:, None]
+    for start in range(0, len(rows), 20_000):
+        chunk = rows[start : start + 20_000]
+        similarity = points[chunk] @ means.T
+        best = similarity.argmax(axis=1)
+        close = 1.0 - similarity[np.arange(len(chunk)), best] <= limit
+        labels[chunk[close]] = best[close]
+
+
+def condensed_cosine(points: np.ndarray, block: int = 1024) -> np.ndarray:
     """Condensed (upper-triangle) cosine distances of unit rows, as scipy's ``pdist`` gives."""
     n = len(points)
     out = np.empty(n * (n - 1) // 2, dtype=np.float64)
@@ -275,7 +290,7 @@ class SingleThemeCheck:
         sample = np.arange(len(points))
         if len(points) > self.max_sample:
             sample = np.sort(rng.choice(len(points), self.max_sample, replace=False))
-        tree = linkage(_condensed_cosine(points[sample]), method="average")
+        tree = linkage(condensed_cosine(points[sample]), method="average")
         best, best_score = np.zeros(len(sample), dtype=np.int64), self.min_silhouette
         for k in range(2, self.max_themes + 1):
             split = fcluster(tree, t=k, criterion="maxclust") - 1
@@ -326,111 +341,3 @@ def mean_pairwise_distance(points: np.ndarray) -> float:
         return 0.0
     total = points.astype(np.float64).sum(axis=0)
     return float(1.0 - (total @ total - n) / (n * (n - 1)))
-
-
-# --------------------------------------------------------------------------- label
-
-
-@lru_cache(maxsize=4)
-def load_stopwords(path: Path = STOPWORDS_PATH) -> frozenset[str]:
-    """All languages' label stop words from the YAML list, normalised like tokens."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return frozenset(_normalise(str(word)) for words in data.values() for word in words or ())
-
-
-def _normalise(word: str) -> str:
-    return word.lower().translate(_NORMALISE)
-
-
-class ClassTfidfLabeler:
-    """Distinctive terms per cluster against the rest: class-based TF-IDF (as in BERTopic).
-
-    Terms are word unigrams and bigrams of adjacent non-stop words (three letters or more). A
-    term counts once per post; its weight in a cluster is its share of the cluster's term
-    counts times ``log(1 + A / f)``, ``A`` the mean term count per class and ``f`` the term's
-    count over all classes (noise is a class too, so common words score low). Cyrillic words
-    are cut to a ``stem_length`` prefix so inflected forms add up; the commonest form is shown.
-    """
-
-    def __init__(self, top: int = 10, min_posts: int = 2, stem_length: int = 6,
-                 stopwords: Sequence[str] | None = None) -> None:
-        self.top = top
-        self.min_posts = min_posts
-        self.stem_length = stem_length
-        self.stopwords = load_stopwords() if stopwords is None else frozenset(
-            _normalise(w) for w in stopwords)
-
-    def label(self, texts: Sequence[str], labels: np.ndarray) -> dict[int, list[tuple[str, float]]]:
-        labels = np.asarray(labels)
-        vocab: dict[str, int] = {}
-        forms: list[Counter] = []
-        rows: list[int] = []
-        cols: list[int] = []
-        for row, text in enumerate(texts):
-            for key, form in dict(reversed(self._terms(text))).items():
-                col = vocab.setdefault(key, len(vocab))
-                if col == len(forms):
-                    forms.append(Counter())
-                forms[col][form] += 1
-                rows.append(row)
-                cols.append(col)
-        classes = sorted(set(labels.tolist()))
-        if not vocab or not classes:
-            return {}
-        posts = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)),
-                                  shape=(len(labels), len(vocab)))
-        index = {c: i for i, c in enumerate(classes)}
-        member = sparse.csr_matrix(
-            (np.ones(len(labels)), ([index[c] for c in labels.tolist()], np.arange(len(labels)))),
-            shape=(len(classes), len(labels)))
-        counts = (member @ posts).tocsr()
-        totals = np.asarray(counts.sum(axis=1)).ravel()
-        idf = np.log(1.0 + totals.mean() / np.maximum(np.asarray(counts.sum(axis=0)).ravel(), 1))
-        sizes = Counter(labels.tolist())
-        out: dict[int, list[tuple[str, float]]] = {}
-        for cluster in classes:
-            if cluster < 0:
-                continue
-            row = counts.getrow(index[cluster])
-            floor = min(self.min_posts, max(1, sizes[cluster] // 2))
-            cells = [(float(c) / max(totals[index[cluster]], 1.0) * idf[j], j)
-                     for j, c in zip(row.indices, row.data, strict=True) if c >= floor]
-            cells = sorted((-w, _shown(forms[j]), j) for w, j in cells if w > 0)[: self.top]
-            out[int(cluster)] = [(form, round(float(-w), 5)) for w, form, _ in cells]
-        return out
-
-    def _terms(self, text: str) -> list[tuple[str, str]]:
-        """(key, surface form) of each unigram and bigram in ``text``."""
-        words = [_normalise(w) for w in _WORD.findall(text or "")]
-        keep = [len(w) >= 3 and w not in self.stopwords for w in words]
-        keys = [self._stem(w) for w in words]
-        terms = [(keys[i], words[i]) for i in range(len(words)) if keep[i]]
-        terms += [(f"{keys[i]} {keys[i + 1]}", f"{words[i]} {words[i + 1]}")
-                  for i in range(len(words) - 1) if keep[i] and keep[i + 1]]
-        return terms
-
-    def _stem(self, word: str) -> str:
-        if self.stem_length and len(word) > self.stem_length and _CYRILLIC.search(word):
-            return word[: self.stem_length]
-        return word
-
-
-def _shown(forms: Counter) -> str:
-    """The commonest surface form (alphabetical on ties)."""
-    return min(forms.items(), key=lambda item: (-item[1], item[0]))[0]
-
-
-def label_from_terms(terms: Sequence[tuple[str, float]], words: int = 3) -> str:
-    """A short label: the top terms, skipping any whose words are already shown."""
-    shown: list[str] = []
-    seen: set[str] = set()
-    for term, _ in terms:
-        parts = set(term.split())
-        if parts <= seen:
-            continue
-        shown = [s for s in shown if not set(s.split()) <= parts]
-        shown.append(term)
-        seen = set().union(*(set(s.split()) for s in shown))
-        if len(shown) == words:
-            break
-    return ", ".join(shown)

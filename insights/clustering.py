@@ -1,13 +1,17 @@
-"""Complaint clusters for product teams: embed → reduce → cluster → label, stable ids, trends.
+"""Complaint themes for product teams: embed → reduce → cluster → merge → label, on two
+levels, with stable ids and trends.
 
 Pure: no database. The caller passes mention ids with their texts and, when it has them, the
-stored embeddings (so only the cheap steps run); it gets clusters with a label, distinctive
-terms, members with their distance to the centre and the most representative posts. Noise
-(posts like no other) stays out of every cluster. Between runs, ``match_clusters`` (called by
-``ClusterPipeline.run`` when given ``previous``) keeps a cluster's id when its members barely
-changed. The steps live in ``insights/cluster_steps.py``.
+stored embeddings (so only the cheap steps run); it gets fine clusters (sub-themes) and the
+themes they merge into, each with a title (one of its own sentences), key phrases (lemmas),
+members with their distance to the centre and the most representative posts. Noise (posts
+like no other) stays out of every cluster. Between runs, ``match_clusters`` (called by
+``ClusterPipeline.run`` for each level when given the previous run's) keeps an id when its
+members barely changed. The steps live in ``insights/cluster_steps.py``,
+``insights/phrases.py`` (key phrases) and ``insights/themes.py`` (merge, titles).
 
-    result = ClusterPipeline().run(ids, texts, embeddings=vectors, previous=old_refs)
+    result = ClusterPipeline().run(ids, texts, embeddings=vectors, previous=old_clusters,
+                                   previous_themes=old_themes)
 """
 
 from __future__ import annotations
@@ -23,22 +27,28 @@ from scipy.optimize import linear_sum_assignment
 
 from insights.cluster_steps import (
     AverageLinkage,
-    ClassTfidfLabeler,
     PCAReducer,
     SingleThemeCheck,
+    absorb_noise,
     default_embedder,
-    label_from_terms,
     unit_rows,
 )
+from insights.phrases import ClassTfidfLabeler, label_from_terms
+from insights.themes import OTHER_THEME, CentroidMerge, TitlePicker
 
 MIN_JACCARD = 0.3
 MIN_CENTROID_SIMILARITY = 0.97  # e5 cosine of two centres; see docs/clusters.md
+ABSORB = 0.85  # noise joins a cluster within this mean distance; see docs/clusters.md
+TITLE_POSTS = 20  # the posts nearest a centre that the title step may read
 
 
 @dataclass(frozen=True)
 class Cluster:
-    """One complaint cluster. ``members``: (mention id, cosine distance to the centre), nearest
-    first; ``centroid``: unit mean of the members' embeddings (kept to match the next run)."""
+    """One complaint theme or cluster (sub-theme). ``label``: its top key phrases; ``terms``:
+    key phrases with their weights; ``members``: (mention id, cosine distance to the centre),
+    nearest first; ``centroid``: unit mean of the members' embeddings (kept to match the next
+    run); ``title``: a sentence of one of its posts; ``theme``: the id of the theme a cluster
+    belongs to (``None`` for a theme)."""
 
     id: str
     label: str
@@ -46,6 +56,8 @@ class Cluster:
     members: tuple[tuple[str, float], ...]
     representatives: tuple[str, ...]
     centroid: np.ndarray | None = field(default=None, compare=False, repr=False)
+    title: str = ""
+    theme: str | None = None
 
     @property
     def size(self) -> int:
@@ -56,12 +68,14 @@ class Cluster:
         return [mention for mention, _ in self.members]
 
     def record(self) -> dict:
-        """A ``clusters`` row without timestamps: terms and details as plain JSON values."""
+        """A ``clusters`` row without timestamps: terms and details as plain JSON values;
+        ``parent_id`` is the theme of a sub-theme."""
         details = {"representatives": list(self.representatives)}
         if self.centroid is not None:
             details["centroid"] = [round(float(x), 5) for x in self.centroid]
-        return {"id": self.id, "label": self.label, "size": self.size,
-                "terms": [[term, score] for term, score in self.terms], "details": details}
+        return {"id": self.id, "label": self.label, "title": self.title, "size": self.size,
+                "terms": [[term, score] for term, score in self.terms], "details": details,
+                "parent_id": self.theme}
 
     def member_records(self) -> list[dict]:
         """``cluster_members`` rows; ``score`` is the cosine distance to the centre."""
@@ -88,31 +102,45 @@ class ClusterRef:
 
 @dataclass(frozen=True)
 class ClusterResult:
-    """Clusters largest first, the noise ids, and what ran (``steps``: each step's class)."""
+    """Clusters (sub-themes) largest first, the noise ids, what ran (``steps``: each step's
+    class) and the themes largest first, "other" last (empty when the merge step is off)."""
 
     clusters: list[Cluster]
     noise: list[str]
     steps: dict[str, str]
+    themes: list[Cluster] = field(default_factory=list)
+
+    def sub_themes(self, theme: Cluster) -> list[Cluster]:
+        """The clusters of one theme, largest first."""
+        return [c for c in self.clusters if c.theme == theme.id]
 
 
 class ClusterPipeline:
-    """embed → reduce → cluster → check → label, each step swappable (see
-    ``insights.cluster_steps``).
+    """embed → reduce → cluster → check → merge → label → title, each step swappable (see
+    ``insights.cluster_steps``, ``insights.phrases``, ``insights.themes``).
 
     ``embed`` is only built when texts must be embedded (no ``embeddings`` passed); the
     default is the e5 encoder, or TF-IDF character n-grams with a logged notice when the
-    encoder cannot load. ``reduce=None`` or ``check=None`` in the constructor means the
-    default; pass ``False`` to skip the step. The check (``SingleThemeCheck``) keeps a set
-    of posts that all share one theme in one cluster.
+    encoder cannot load. ``reduce``, ``check`` or ``merge`` ``None`` in the constructor means
+    the default; pass ``False`` to skip the step. The check (``SingleThemeCheck``) keeps a set
+    of posts that all share one theme in one cluster. Then a post left as noise joins the
+    cluster whose posts are on average within ``absorb`` of it in the reduced space (``None``:
+    never), so that only posts unlike every cluster stay noise. The merge
+    (``CentroidMerge``) joins clusters into themes by the mean distance of their posts in the
+    reduced space.
     """
 
     def __init__(self, embed=None, reduce=None, cluster=None, label=None,
-                 representatives: int = 3, label_words: int = 3, check=None) -> None:
+                 representatives: int = 3, label_words: int = 3, check=None, merge=None,
+                 title=None, absorb: float | None = ABSORB) -> None:
         self.embed = embed
         self.reduce = PCAReducer() if reduce is None else (None if reduce is False else reduce)
         self.cluster = AverageLinkage() if cluster is None else cluster
         self.check = SingleThemeCheck() if check is None else (None if check is False else check)
+        self.merge = CentroidMerge() if merge is None else (None if merge is False else merge)
         self.labeler = ClassTfidfLabeler() if label is None else label
+        self.titles = TitlePicker() if title is None else title
+        self.absorb = absorb
         self.representatives = representatives
         self.label_words = label_words
 
@@ -124,12 +152,14 @@ class ClusterPipeline:
 
     def run(self, ids: Sequence[str], texts: Sequence[str] | None = None,
             embeddings: np.ndarray | Mapping[str, np.ndarray] | None = None,
-            previous: Sequence[ClusterRef | Cluster] | None = None) -> ClusterResult:
-        """Cluster the mentions ``ids``; ``texts`` (in the same order) give the labels.
+            previous: Sequence[ClusterRef | Cluster] | None = None,
+            previous_themes: Sequence[ClusterRef | Cluster] | None = None) -> ClusterResult:
+        """Cluster the mentions ``ids``; ``texts`` (in the same order) give key phrases and
+        titles.
 
         ``embeddings``: an array (one row per id) skips the embed step; a mapping id → vector
-        (the stored ones) embeds only the ids it lacks. ``previous``: last run's clusters,
-        whose ids are kept where the members barely changed.
+        (the stored ones) embeds only the ids it lacks. ``previous`` and ``previous_themes``:
+        last run's clusters and themes, whose ids are kept where the members barely changed.
         """
         ids = [str(i) for i in ids]
         if len(set(ids)) != len(ids):
@@ -141,6 +171,7 @@ class ClusterPipeline:
                  "reduce": "none" if self.reduce is None else type(self.reduce).__name__,
                  "cluster": type(self.cluster).__name__,
                  "check": "none" if self.check is None else type(self.check).__name__,
+                 "merge": "none" if self.merge is None else type(self.merge).__name__,
                  "label": type(self.labeler).__name__ if texts is not None else "none"}
         if len(ids) < 2:
             return ClusterResult([], ids, steps)
@@ -148,14 +179,53 @@ class ClusterPipeline:
         labels = np.asarray(self.cluster.fit_predict(reduced))
         if self.check is not None:
             labels = np.asarray(self.check.check(vectors, labels))
-        terms = self.labeler.label(texts, labels) if texts is not None else {}
-        clusters = [self._build(ids, vectors, labels, c, terms.get(c, []))
-                    for c in sorted(set(labels.tolist()) - {-1})]
+        if self.absorb is not None:
+            labels = absorb_noise(reduced, labels, self.absorb)
+        found = sorted(set(labels.tolist()) - {-1})
+        theme_labels, other = self._themes(reduced, labels, found)
+        terms, theme_terms = self._terms(texts, [labels, theme_labels])
+        clusters = [self._build(ids, texts, vectors, labels, c, terms.get(c, []))
+                    for c in found]
         if previous is not None:
             clusters = match_clusters(previous, clusters)
+        themes = []
+        if self.merge is not None and found:
+            themes = [self._build(ids, texts, vectors, theme_labels, t, theme_terms.get(t, []),
+                                  prefix="t", titled=t != other)
+                      for t in range(int(theme_labels.max()) + 1)]
+            named = themes[:other] if other is not None else themes
+            if previous_themes is not None:
+                named = match_clusters([t for t in previous_themes if t.id != OTHER_THEME],
+                                       named)
+            themes = named + [replace(t, id=OTHER_THEME) for t in themes[len(named):]]
+            theme_of = {c: themes[int(theme_labels[labels == c][0])].id for c in found}
+            clusters = [replace(cluster, theme=theme_of[c])
+                        for cluster, c in zip(clusters, found, strict=True)]
+            themes.sort(key=lambda t: (t.id == OTHER_THEME, -t.size, t.id))
         clusters.sort(key=lambda c: (-c.size, c.id))
         noise = [ids[i] for i in np.flatnonzero(labels < 0)]
-        return ClusterResult(clusters, noise, steps)
+        return ClusterResult(clusters, noise, steps, themes)
+
+    def _themes(self, reduced, labels, found) -> tuple[np.ndarray, int | None]:
+        """Each post's theme (-1: noise) and the label of the "other" theme, if there is one."""
+        if self.merge is None or not found:
+            return np.full(len(labels), -1, dtype=np.int64), None
+        points = unit_rows(reduced)
+        centres = np.vstack([points[labels == c].mean(axis=0) for c in found])
+        sizes = [int((labels == c).sum()) for c in found]
+        theme = np.asarray(self.merge.merge(centres, sizes), dtype=np.int64)
+        other = int(theme.max()) + 1 if (theme < 0).any() else None
+        theme[theme < 0] = -1 if other is None else other
+        lookup = dict(zip(found, theme.tolist(), strict=True))
+        return np.array([lookup.get(c, -1) for c in labels.tolist()], dtype=np.int64), other
+
+    def _terms(self, texts, levels) -> list[dict]:
+        """Key phrases of each labelling (one reading of the texts when the labeler can)."""
+        if texts is None:
+            return [{} for _ in levels]
+        if hasattr(self.labeler, "label_levels"):
+            return self.labeler.label_levels(texts, levels)
+        return [self.labeler.label(texts, labels) for labels in levels]
 
     def _vectors(self, ids, texts, embeddings) -> tuple[np.ndarray, str]:
         """One row per id, embedding what was not given; and what embedded them."""
@@ -184,16 +254,20 @@ class ClusterPipeline:
             vectors[missing] = fresh
         return vectors, f"precomputed + {name} ({len(missing)})" if missing else "precomputed"
 
-    def _build(self, ids, vectors, labels, cluster, terms) -> Cluster:
+    def _build(self, ids, texts, vectors, labels, cluster, terms, prefix: str = "c",
+               titled: bool = True) -> Cluster:
         rows = np.flatnonzero(labels == cluster)
         centroid = unit_rows(vectors[rows].mean(axis=0, keepdims=True))[0]
         distances = 1.0 - unit_rows(vectors[rows]) @ centroid
         order = sorted(range(len(rows)), key=lambda k: (distances[k], ids[rows[k]]))
         members = tuple((ids[rows[k]], round(float(max(distances[k], 0.0)), 5)) for k in order)
         terms = tuple(terms)
-        return Cluster(new_cluster_id([m for m, _ in members]), label_from_terms(
-            terms, self.label_words), terms, members,
-            tuple(m for m, _ in members[: self.representatives]), centroid)
+        title = ""
+        if texts is not None and titled:
+            title = self.titles.title([texts[rows[k]] for k in order[:TITLE_POSTS]], terms)
+        label = label_from_terms(terms, self.label_words, getattr(self.labeler, "word_key", None))
+        return Cluster(new_cluster_id([m for m, _ in members], prefix), label, terms, members,
+                       tuple(m for m, _ in members[: self.representatives]), centroid, title)
 
 
 def new_cluster_id(member_ids: Iterable[str], prefix: str = "c") -> str:

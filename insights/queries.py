@@ -338,11 +338,13 @@ def mention_evidence(db: Database, mention_ids: list[str]) -> dict[str, dict]:
 
 
 def complaint_clusters(db: Database) -> list[dict]:
-    """Complaint clusters, largest first, with terms and details decoded."""
-    keys = ("id", "label", "terms", "size", "details", "created_at", "updated_at")
+    """Complaint themes and their clusters (``parent_id``: the theme), largest first, with
+    terms and details decoded."""
+    keys = ("id", "label", "title", "parent_id", "terms", "size", "details", "created_at",
+            "updated_at")
     rows = [dict(zip(keys, row, strict=True)) for row in db.execute(
-        """SELECT id, label, terms, size, details, created_at, updated_at FROM clusters
-           ORDER BY size DESC, id""")]
+        """SELECT id, label, title, parent_id, terms, size, details, created_at, updated_at
+           FROM clusters ORDER BY size DESC, id""")]
     for row in rows:
         row["terms"], row["details"] = json.loads(row["terms"]), json.loads(row["details"])
     return rows

@@ -123,6 +123,14 @@ def best_lemma(lang: str, word: str) -> str:
     return min(ranked, key=lambda nf: (-round(ranked[nf][0], 6), ranked[nf][1], nf))
 
 
+@lru_cache(maxsize=65536)
+def best_pos(lang: str, word: str) -> str | None:
+    """pymorphy3's part of speech of the most likely parse (``NOUN``, ``NPRO``, ``NUMR``, …);
+    ``None`` for a word it cannot tag."""
+    parses = _morph(lang).parse(word.translate(APOSTROPHES))
+    return parses[0].tag.POS if parses else None
+
+
 class LemmaNormaliser:
     """Makes ``token.lemma_`` a lower-case key that patterns and texts share."""
 

@@ -106,21 +106,24 @@ def set_risk_status(db: Database, author_id: str, status: str, note: str | None 
 
 
 def replace_clusters(db: Database, clusters: Iterable[dict]) -> int:
-    """Replace the complaint clusters: each ``{id, label, terms, size, details, members}``
-    with members ``[(mention_id, score, representative)]``. Ids kept across runs keep their
-    creation time."""
+    """Replace the complaint themes and clusters: each ``{id, label, title, terms, size,
+    details, members, parent_id}`` with members ``[(mention_id, score, representative)]``;
+    ``parent_id`` names the theme of a cluster (a sub-theme), ``None`` for a theme. Ids kept
+    across runs keep their creation time. Returns the rows written (themes and clusters)."""
     now = utc_now()
     created = dict(db.execute("SELECT id, created_at FROM clusters").fetchall())
     count = 0
     with db.atomic():
         db.execute("DELETE FROM cluster_members")
         db.execute("DELETE FROM clusters")
-        for cluster in clusters:
+        for cluster in sorted(clusters, key=lambda c: c.get("parent_id") is not None):
             db.execute(
-                """INSERT INTO clusters (id, label, terms, size, details, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                [cluster["id"], cluster["label"], _json(cluster.get("terms", [])),
-                 cluster["size"], _json(cluster.get("details", {})),
+                """INSERT INTO clusters (id, label, title, terms, size, details, parent_id,
+                                         created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [cluster["id"], cluster["label"], cluster.get("title"),
+                 _json(cluster.get("terms", [])), cluster["size"],
+                 _json(cluster.get("details", {})), cluster.get("parent_id"),
                  created.get(cluster["id"], now), now],
             )
             db.conn.executemany(

@@ -441,7 +441,7 @@ def test_sources_page_flags_layout_changes(populated):
 def test_complaint_cluster_opens_with_evidence_highlighted(populated):
     at = page("app_pages/complaints.py")
     table = at.dataframe[0].value
-    assert table["label"][0] == "double charges for roaming" and table["size"][0] > 5
+    assert table["theme"][0] == "double charges for roaming" and table["size"][0] > 5
     assert "Billing" in table["touchpoints"][0] and "ru" in table["languages"][0]
     at.selectbox(key="complaints_cluster").set_value("c-billing").run()
     assert not at.exception
@@ -450,6 +450,38 @@ def test_complaint_cluster_opens_with_evidence_highlighted(populated):
     assert "**списала деньги**" in shown  # the matched words, in bold
     assert ":red-background[" in shown  # the negative sentence
     assert re.search(r"(?<!\\)[<>]", shown) is None
+
+
+def test_complaints_show_themes_with_their_sub_themes(populated):
+    path, _ = populated
+    with store.open_db(path) as db:
+        billing = [row[0] for row in db.execute(
+            "SELECT mention_id FROM hits WHERE kind = 'touchpoint' AND key = 'billing' "
+            "ORDER BY mention_id")]
+        half = len(billing) // 2
+        details = {"touchpoints": [["billing", len(billing)]], "languages": [["ru", 3]]}
+        replace_clusters(db, [
+            {"id": "c-roaming", "parent_id": "t-money", "label": "роуминг",
+             "title": "Списали деньги за роуминг", "terms": [["роуминг", 0.4]],
+             "size": half, "details": details,
+             "members": [(m, 0.1, False) for m in billing[:half]]},
+            {"id": "c-twice", "parent_id": "t-money", "label": "дважды",
+             "title": "Абонплату списали дважды", "terms": [["дважды", 0.3]],
+             "size": len(billing) - half, "details": details,
+             "members": [(m, 0.1, False) for m in billing[half:]]},
+            {"id": "t-money", "label": "списать, деньги", "title": "Списали деньги без спроса",
+             "terms": [["списать", 0.5], ["деньги", 0.4]], "size": len(billing),
+             "details": details, "members": [(m, 0.2, True) for m in billing]}])
+    at = page("app_pages/complaints.py")
+    assert not at.exception
+    themes = at.dataframe[0].value
+    assert list(themes["theme"]) == ["Списали деньги без спроса"]
+    assert themes["sub-themes"][0] == 2 and themes["key phrases"][0] == "списать, деньги"
+    assert "Billing" in themes["touchpoints"][0]
+    subs = at.dataframe[1].value
+    assert set(subs["sub-theme"]) == {"Списали деньги за роуминг", "Абонплату списали дважды"}
+    at.selectbox(key="complaints_cluster").set_value("c-twice").run()
+    assert "sub-theme of: Списали деньги без спроса" in texts(at)
 
 
 def test_mentions_show_why_with_evidence(populated):

@@ -12,14 +12,12 @@ import numpy as np
 import pytest
 
 from insights import cluster_steps
+from insights import themes as theme_steps
 from insights.cluster_steps import (
     AverageLinkage,
-    ClassTfidfLabeler,
     PCAReducer,
     SingleThemeCheck,
     TfidfEmbedder,
-    label_from_terms,
-    load_stopwords,
 )
 from insights.clustering import (
     Cluster,
@@ -29,6 +27,7 @@ from insights.clustering import (
     match_clusters,
     new_cluster_id,
 )
+from insights.phrases import ClassTfidfLabeler, label_from_terms, load_stopwords
 
 REFUND = {  # "refund promised in 3 days, still nothing after two weeks"
     "r-en1": "They promised a refund within 3 days, two weeks later still nothing.",
@@ -99,7 +98,22 @@ TWICE = {  # "charged twice": billing too, but another complaint than the refund
     "t-uk3": "У рахунку та сама послуга виставлена двічі.",
     "t-uk4": "За одне замовлення гроші зняли з картки двічі.",
 }
+SIGNAL = {  # "no mobile signal at home, calls drop": connectivity too, another complaint
+    "g-en1": "No mobile signal at home at all, calls drop after a few seconds.",
+    "g-en2": "My phone shows zero bars in my flat, I can't make a call.",
+    "g-en3": "Calls keep dropping, there is no network coverage in our district.",
+    "g-en4": "No cell signal indoors, every call cuts off mid-sentence.",
+    "g-ru1": "Дома совсем нет сигнала сотовой связи, звонки обрываются.",
+    "g-ru2": "В квартире ноль делений, позвонить невозможно.",
+    "g-ru3": "Звонки постоянно сбрасываются, в нашем районе нет покрытия.",
+    "g-ru4": "В помещении нет связи, каждый звонок обрывается на полуслове.",
+    "g-uk1": "Вдома зовсім немає сигналу мобільного зв'язку, дзвінки обриваються.",
+    "g-uk2": "У квартирі нуль поділок, зателефонувати неможливо.",
+    "g-uk3": "Дзвінки постійно скидаються, у нашому районі немає покриття.",
+    "g-uk4": "У приміщенні немає зв'язку, кожен дзвінок обривається на півслові.",
+}
 POSTS = {**REFUND, **EVENING, **OTHER}
+TWO_THEMES = {**REFUND, **TWICE, **EVENING, **SIGNAL, **OTHER}  # money; connectivity
 THEME_WORDS = {"refund", "возврат", "повернення", "гроші", "деньги", "money", "promised",
                "internet", "интернет", "інтернет", "speed", "скорость", "швидкість", "evening",
                "вечер", "падает", "падає"}
@@ -114,7 +128,7 @@ def vectors():
         encoder = Encoder()
     except Exception as error:  # no base model here: skip, never download
         pytest.skip(f"base encoder not available: {error}")
-    texts = {**POSTS, **ADDED, **MORE_REFUND, **TWICE}
+    texts = {**POSTS, **ADDED, **MORE_REFUND, **TWICE, **SIGNAL}
     return dict(zip(texts, encoder.encode(list(texts.values())), strict=True))
 
 
@@ -185,6 +199,49 @@ def test_ids_stay_stable_when_a_few_mentions_are_added(vectors):
     assert cluster_of(again, "r-en5").id == cluster_of(first, "r-en1").id
     assert cluster_of(again, "e-ru5").id == cluster_of(first, "e-en1").id
     assert len({c.id for c in again.clusters}) == len(again.clusters)
+
+
+def test_two_planted_themes_in_three_languages_stay_two_themes_with_sub_themes(vectors):
+    result = run(TWO_THEMES, vectors)
+    themes = {t.id: set(t.member_ids) for t in result.themes}
+    money = next(t for t in result.themes if "r-en1" in t.member_ids)
+    connectivity = next(t for t in result.themes if "e-en1" in t.member_ids)
+    assert len(themes) == 2 and money.id != connectivity.id
+    assert set(REFUND) <= set(money.member_ids) <= set(REFUND) | set(TWICE)
+    assert set(EVENING) <= set(connectivity.member_ids) <= set(EVENING) | set(SIGNAL)
+    assert len(set(TWICE) & set(money.member_ids)) >= 10
+    assert len(set(SIGNAL) & set(connectivity.member_ids)) >= 10
+    for theme in (money, connectivity):
+        subs = result.sub_themes(theme)
+        assert len(subs) >= 2 and all(c.theme == theme.id for c in subs)
+        assert set().union(*(c.member_ids for c in subs)) == set(theme.member_ids)
+        assert {m.split("-")[1][:2] for m in theme.member_ids} == {"en", "ru", "uk"}
+    assert not set(OTHER) & set().union(*themes.values())
+    assert {c.id for c in result.clusters} & set(themes) == set()
+
+
+def test_titles_are_sentences_of_members_and_key_phrases_lemmas(vectors):
+    result = run(TWO_THEMES, vectors)
+    for group in result.themes + result.clusters:
+        sentences = {s for m in group.member_ids for s in theme_steps.sentences(TWO_THEMES[m])}
+        assert group.title in sentences, group.title
+        assert len(group.title) <= 100 and group.terms
+    money = next(t for t in result.themes if "r-en1" in t.member_ids)
+    words = {w for term, _ in money.terms for w in term.split()}
+    assert words & {"refund", "возврат", "повернення", "деньги", "гроші", "списать", "twice"}
+
+
+def test_theme_and_cluster_ids_stay_stable_on_rerun(vectors):
+    first = run(TWO_THEMES, vectors)
+    again = run(TWO_THEMES, vectors, previous=first.clusters, previous_themes=first.themes)
+    assert [t.id for t in again.themes] == [t.id for t in first.themes]
+    assert {c.id for c in again.clusters} == {c.id for c in first.clusters}
+    grown = run({**TWO_THEMES, **ADDED}, vectors, previous=first.clusters,
+                previous_themes=first.themes)
+    theme_of = {m: t.id for t in grown.themes for m in t.member_ids}
+    assert theme_of["r-en5"] == theme_of["r-en1"] == next(
+        t.id for t in first.themes if "r-en1" in t.member_ids)
+    assert theme_of["e-ru5"] == next(t.id for t in first.themes if "e-en1" in t.member_ids)
 
 
 def test_stored_embeddings_are_used_and_only_missing_ones_embedded(vectors):
@@ -265,14 +322,26 @@ def test_later_rounds_find_a_cluster_too_rare_for_the_first_sample():
     assert labels[-1] >= 0 and len(set(labels[-12:])) == 1 and labels[-1] != labels[0]
 
 
+def test_noise_joins_a_cluster_only_when_near_it_on_average():
+    points, truth = blobs()
+    labels = np.where(truth >= 0, truth, -1)
+    labels[[0, 40]] = -1  # two members left out by a clusterer
+    far = np.zeros(16, dtype=np.float32)
+    far[-1] = 1.0  # unlike every group
+    absorbed = cluster_steps.absorb_noise(np.vstack([points, far]), np.append(labels, -1))
+    assert absorbed[0] == 0 and absorbed[40] == 1 and absorbed[-1] == -1
+
+
 def test_steps_swap_for_scikit_learn_ones():
     cluster = pytest.importorskip("sklearn.cluster")
     points, _ = blobs()
     ids = [f"m{i}" for i in range(len(points))]
     hdbscan = cluster.HDBSCAN(min_cluster_size=5, copy=True)
-    result = ClusterPipeline(reduce=False, cluster=hdbscan).run(ids, embeddings=points)
+    result = ClusterPipeline(reduce=False, cluster=hdbscan, absorb=None).run(ids,
+                                                                          embeddings=points)
     assert result.steps == {"embed": "precomputed", "reduce": "none", "cluster": "HDBSCAN",
-                            "check": "SingleThemeCheck", "label": "none"}
+                            "check": "SingleThemeCheck", "merge": "CentroidMerge",
+                            "label": "none"}
     assert sorted(c.size for c in result.clusters) == [40, 40, 40]
     assert all(c.label == "" and c.terms == () for c in result.clusters)
 
@@ -289,7 +358,7 @@ def test_class_tfidf_prefers_cluster_words_and_joins_inflections():
     texts = ["возврат денег задерживают", "возврата денег нет", "жду возврата денег",
              "интернет пропал вечером", "вечером нет интернета", "интернет вечером падает"]
     terms = ClassTfidfLabeler().label(texts, np.array([0, 0, 0, 1, 1, 1]))
-    assert terms[0][0][0] in {"возврата", "денег", "возврата денег"}
+    assert terms[0][0][0] in {"возврат", "деньги", "возврата денег"}  # lemmas, a pair as written
     assert {t for t, _ in terms[1][:3]} & {"интернет", "вечером"}
     assert all("нет" not in t.split() for t, _ in terms[0] + terms[1])
 
@@ -337,8 +406,9 @@ def test_new_cluster_id_is_deterministic():
 
 def test_records_match_the_store_schema():
     c = Cluster("c1", "refund", (("refund", 0.5),), (("m1", 0.01), ("m2", 0.2)), ("m1",),
-                np.array([0.6, 0.8], dtype=np.float32))
-    assert c.record() == {"id": "c1", "label": "refund", "size": 2, "terms": [["refund", 0.5]],
+                np.array([0.6, 0.8], dtype=np.float32), "Where is my refund?", "t1")
+    assert c.record() == {"id": "c1", "label": "refund", "title": "Where is my refund?",
+                          "size": 2, "terms": [["refund", 0.5]], "parent_id": "t1",
                           "details": {"representatives": ["m1"], "centroid": [0.6, 0.8]}}
     assert [r["representative"] for r in c.member_records()] == [1, 0]
     ref = ClusterRef.from_record(c.record(), c.member_ids)
