@@ -577,7 +577,15 @@ def m016_incidents(db: Database) -> None:
     )
 
 
-
+@MIGRATIONS()
+def m017_complaint_themes(db: Database) -> None:
+    """Complaint clusters on two levels: ``parent_id`` names the theme a cluster (sub-theme)
+    belongs to, ``NULL`` for a theme (and for the flat clusters of earlier runs, which the
+    next ``otklik analyze`` replaces); ``title`` is a short complaint written by one of its
+    posts. Themes keep members like clusters, so their trends come from ``cluster_days``."""
+    _run(db, """ALTER TABLE clusters ADD COLUMN title TEXT;
+        ALTER TABLE clusters ADD COLUMN parent_id TEXT
+            REFERENCES clusters(id) ON DELETE CASCADE""")
 
 
 @MIGRATIONS()
@@ -617,26 +625,6 @@ def _mention_dependants(db: Database) -> list[tuple[str, str]]:
     return [(table, key[3]) for table in tables
             for key in db.execute(f"PRAGMA foreign_key_list('{table}')")
             if key[2] == "mentions" and key[4] == "id"]
-
-
-def _mention_dependants(db: Database) -> list[tuple[str, str]]:
-    """Every ``(table, column)`` whose foreign key names ``mentions.id``."""
-    tables = [row[0] for row in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-    return [(table, key[3]) for table in tables
-            for key in db.execute(f"PRAGMA foreign_key_list('{table}')")
-            if key[2] == "mentions" and key[4] == "id"]
-
-
-@MIGRATIONS()
-def m017_complaint_themes(db: Database) -> None:
-    """Complaint clusters on two levels: ``parent_id`` names the theme a cluster (sub-theme)
-    belongs to, ``NULL`` for a theme (and for the flat clusters of earlier runs, which the
-    next ``otklik analyze`` replaces); ``title`` is a short complaint written by one of its
-    posts. Themes keep members like clusters, so their trends come from ``cluster_days``."""
-    _run(db, """ALTER TABLE clusters ADD COLUMN title TEXT;
-        ALTER TABLE clusters ADD COLUMN parent_id TEXT
-            REFERENCES clusters(id) ON DELETE CASCADE""")
 
 
 # Trigger bodies carry no ON CONFLICT clause: the conflict policy of the statement firing
