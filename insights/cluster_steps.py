@@ -55,10 +55,13 @@ class TfidfEmbedder:
     """Fallback: TF-IDF of character n-grams (within words), reduced by SVD to ``dims``.
 
     Works on ru / uk / en alike with no model, but knows no synonyms or translations, so the
-    same complaint in two languages lands apart.
+    same complaint in two languages lands apart. ``corpus_bound``: the n-grams and the SVD are
+    fitted on the texts of each call, so vectors of two calls (and centres built from them)
+    are not comparable, nor even of the same width.
     """
 
     name = "tfidf-char"
+    corpus_bound = True
 
     def __init__(self, ngram_range: tuple[int, int] = (3, 5), dims: int = 128,
                  max_features: int = 200_000, random_state: int = 0) -> None:

@@ -47,8 +47,9 @@ class Cluster:
     """One complaint theme or cluster (sub-theme). ``label``: its top key phrases; ``terms``:
     key phrases with their weights; ``members``: (mention id, cosine distance to the centre),
     nearest first; ``centroid``: unit mean of the members' embeddings (kept to match the next
-    run); ``title``: a sentence of one of its posts; ``theme``: the id of the theme a cluster
-    belongs to (``None`` for a theme)."""
+    run; ``None`` when the embedder's space is fitted on each corpus); ``title``: a sentence
+    of one of its posts; ``theme``: the id of the theme a cluster belongs to (``None`` for a
+    theme)."""
 
     id: str
     label: str
@@ -121,11 +122,13 @@ class ClusterPipeline:
 
     ``embed`` is only built when texts must be embedded (no ``embeddings`` passed); the
     default is the e5 encoder, or TF-IDF character n-grams with a logged notice when the
-    encoder cannot load. ``reduce``, ``check`` or ``merge`` ``None`` in the constructor means
-    the default; pass ``False`` to skip the step. The check (``SingleThemeCheck``) keeps a set
-    of posts that all share one theme in one cluster. Then a post left as noise joins the
-    cluster whose posts are on average within ``absorb`` of it in the reduced space (``None``:
-    never), so that only posts unlike every cluster stay noise. The merge
+    encoder cannot load. An embedder whose space is fitted on each corpus (``corpus_bound``,
+    as TF-IDF) gives clusters no centroid: the next run matches them by members alone.
+    ``reduce``, ``check`` or ``merge`` ``None`` in the constructor means the default; pass
+    ``False`` to skip the step. The check (``SingleThemeCheck``) keeps a set of posts that all
+    share one theme in one cluster. Then a post left as noise joins the cluster whose posts are
+    on average within ``absorb`` of it in the reduced space (``None``: never), so that only
+    posts unlike every cluster stay noise. The merge
     (``CentroidMerge``) joins clusters into themes by the mean distance of their posts in the
     reduced space.
     """
@@ -167,6 +170,7 @@ class ClusterPipeline:
         if texts is not None and len(texts) != len(ids):
             raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
         vectors, embedded = self._vectors(ids, texts, embeddings)
+        comparable = embedded == "precomputed" or not getattr(self.embed, "corpus_bound", False)
         steps = {"embed": embedded,
                  "reduce": "none" if self.reduce is None else type(self.reduce).__name__,
                  "cluster": type(self.cluster).__name__,
@@ -184,14 +188,14 @@ class ClusterPipeline:
         found = sorted(set(labels.tolist()) - {-1})
         theme_labels, other = self._themes(reduced, labels, found)
         terms, theme_terms = self._terms(texts, [labels, theme_labels])
-        clusters = [self._build(ids, texts, vectors, labels, c, terms.get(c, []))
+        clusters = [self._build(ids, texts, vectors, labels, c, terms.get(c, []), comparable)
                     for c in found]
         if previous is not None:
             clusters = match_clusters(previous, clusters)
         themes = []
         if self.merge is not None and found:
             themes = [self._build(ids, texts, vectors, theme_labels, t, theme_terms.get(t, []),
-                                  prefix="t", titled=t != other)
+                                  comparable, prefix="t", titled=t != other)
                       for t in range(int(theme_labels.max()) + 1)]
             named = themes[:other] if other is not None else themes
             if previous_themes is not None:
@@ -254,8 +258,8 @@ class ClusterPipeline:
             vectors[missing] = fresh
         return vectors, f"precomputed + {name} ({len(missing)})" if missing else "precomputed"
 
-    def _build(self, ids, texts, vectors, labels, cluster, terms, prefix: str = "c",
-               titled: bool = True) -> Cluster:
+    def _build(self, ids, texts, vectors, labels, cluster, terms, keep_centroid: bool,
+               prefix: str = "c", titled: bool = True) -> Cluster:
         rows = np.flatnonzero(labels == cluster)
         centroid = unit_rows(vectors[rows].mean(axis=0, keepdims=True))[0]
         distances = 1.0 - unit_rows(vectors[rows]) @ centroid
@@ -267,7 +271,8 @@ class ClusterPipeline:
             title = self.titles.title([texts[rows[k]] for k in order[:TITLE_POSTS]], terms)
         label = label_from_terms(terms, self.label_words, getattr(self.labeler, "word_key", None))
         return Cluster(new_cluster_id([m for m, _ in members], prefix), label, terms, members,
-                       tuple(m for m, _ in members[: self.representatives]), centroid, title)
+                       tuple(m for m, _ in members[: self.representatives]),
+                       centroid if keep_centroid else None, title)
 
 
 def new_cluster_id(member_ids: Iterable[str], prefix: str = "c") -> str:
@@ -287,7 +292,8 @@ def match_clusters(old: Sequence[ClusterRef | Cluster], new: Sequence[Cluster],
     centre is nearest its own, if the centres' cosine is at least ``min_similarity``. Pairs
     are matched one-to-one to maximise the total overlap (Hungarian); a pair below
     ``min_jaccard`` is no match. Unmatched clusters keep (or get from ``new_id``) a fresh id
-    that no old cluster used.
+    that no old cluster used. An old centre of another width than the new ones (another
+    embedder) is no centre: its cluster matches by members alone.
     """
     owner: dict[str, int] = {}
     for i, cluster in enumerate(old):
@@ -322,19 +328,23 @@ def match_clusters(old: Sequence[ClusterRef | Cluster], new: Sequence[Cluster],
 
 
 def _centroid_credit(old, new, min_similarity) -> list[int | None]:
-    """For each new cluster, the old cluster with the nearest centre, if near enough."""
-    have = [i for i, c in enumerate(old) if c.centroid is not None]
-    if not have:
-        return [None] * len(new)
-    centres = unit_rows(np.vstack([old[i].centroid for i in have]))
+    """For each new cluster, the old cluster with the nearest centre of the same width, if
+    near enough."""
+    by_width: dict[int, list[int]] = {}
+    for i, cluster in enumerate(old):
+        if cluster.centroid is not None:
+            by_width.setdefault(len(cluster.centroid), []).append(i)
+    centres = {width: unit_rows(np.vstack([old[i].centroid for i in have]))
+               for width, have in by_width.items()}
     credit: list[int | None] = []
     for cluster in new:
-        if cluster.centroid is None:
+        width = None if cluster.centroid is None else len(cluster.centroid)
+        if width not in centres:
             credit.append(None)
             continue
-        similarity = centres @ unit_rows(cluster.centroid[None, :])[0]
+        similarity = centres[width] @ unit_rows(cluster.centroid[None, :])[0]
         best = int(similarity.argmax())
-        credit.append(have[best] if similarity[best] >= min_similarity else None)
+        credit.append(by_width[width][best] if similarity[best] >= min_similarity else None)
     return credit
 
 

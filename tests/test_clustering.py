@@ -244,6 +244,50 @@ def test_theme_and_cluster_ids_stay_stable_on_rerun(vectors):
     assert theme_of["e-ru5"] == next(t.id for t in first.themes if "e-en1" in t.member_ids)
 
 
+def kept_ids(before, after):
+    """Ids of ``before`` groups that kept their id in ``after``, and the groups that barely
+    changed (the ``after`` group holding most of their members has a Jaccard index ≥ 0.8)."""
+    kept, steady = set(), set()
+    for group in before:
+        members = set(group.member_ids)
+        heir = max(after, key=lambda g: len(members & set(g.member_ids)))
+        if len(members & set(heir.member_ids)) / len(members | set(heir.member_ids)) >= 0.8:
+            steady.add(group.id)
+            if heir.id == group.id:
+                kept.add(group.id)
+    return kept, steady
+
+
+def test_tfidf_rerun_with_new_posts_keeps_ids_of_both_levels():
+    first = ClusterPipeline(embed=TfidfEmbedder()).run(list(TWO_THEMES),
+                                                       list(TWO_THEMES.values()))
+    grown = {**TWO_THEMES, **ADDED}  # a new vocabulary: the TF-IDF space changes
+    again = ClusterPipeline(embed=TfidfEmbedder()).run(
+        list(grown), list(grown.values()), previous=first.clusters,
+        previous_themes=first.themes)
+    assert all(c.centroid is None for c in first.clusters + first.themes)
+    for before, after in ((first.clusters, again.clusters), (first.themes, again.themes)):
+        kept, steady = kept_ids(before, after)
+        assert len(steady) >= len(before) - 1 and kept == steady
+    assert cluster_of(again, "r-en5").id == cluster_of(first, "r-en1").id
+    assert len({c.id for c in again.clusters + again.themes}) == len(again.clusters) + len(
+        again.themes)
+
+
+def test_rerun_over_centres_of_another_width_matches_by_members(vectors):
+    first = run(TWO_THEMES, vectors)
+
+    def stored_by_another_embedder(groups):
+        return [ClusterRef(g.id, g.member_ids, g.centroid[:128]) for g in groups]
+
+    grown = run({**TWO_THEMES, **ADDED}, vectors,
+                previous=stored_by_another_embedder(first.clusters),
+                previous_themes=stored_by_another_embedder(first.themes))
+    for before, after in ((first.clusters, grown.clusters), (first.themes, grown.themes)):
+        kept, steady = kept_ids(before, after)
+        assert steady and kept == steady
+
+
 def test_stored_embeddings_are_used_and_only_missing_ones_embedded(vectors):
     by_text = {text: vectors[mention] for mention, text in POSTS.items()}
 
@@ -397,6 +441,14 @@ def test_match_credits_unseen_members_to_the_nearest_old_centre():
     grown = cluster("x", ["1", "n1", "n2", "n3", "n4"], np.array([0.99, 0.1, 0.0]))
     assert match_clusters(old, [grown])[0].id == "A"  # (1 + 4) / 6
     assert match_clusters(old, [grown], min_similarity=0.999)[0].id == "x"  # 1 / 6
+
+
+def test_match_ignores_old_centres_of_another_width():
+    old = [ClusterRef("A", ["1", "2", "3"], np.array([1.0, 0.0, 0.0])),
+           ClusterRef("B", ["4", "5", "6"], np.array([0.0, 1.0, 0.0]))]
+    new = [cluster("x", ["4", "5", "6", "n1"], np.array([0.0, 1.0])),
+           cluster("y", ["1", "2", "n2", "n3", "n4", "n5"], np.array([1.0, 0.0]))]
+    assert [c.id for c in match_clusters(old, new)] == ["B", "y"]  # y: 2 / 7, members alone
 
 
 def test_new_cluster_id_is_deterministic():
