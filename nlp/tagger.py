@@ -19,7 +19,7 @@ from nlp.analysis import TextAnalysis, add_learned_touchpoints, analyze_texts, u
 from nlp.language import MODEL_NAME as LANGUAGE_MODEL
 from nlp.language import detect_language
 from nlp.sentence_reader import SeparatePasses, SharedPass
-from nlp.stance import hit_sentiments, is_short, mention_sentiment
+from nlp.stance import hit_sentiments, mention_sentiment
 from nlp.touchpoint_model import TouchpointModel
 from store.embeddings import write_embeddings
 from store.tags import HitRecord, Tag, pending_mentions, write_mention_tags
@@ -105,25 +105,22 @@ class Tagger:
                                   in zip(rows, languages, strict=True)], self.catalogue)
         units = [[unit.text for unit in units_of(analysis)] for analysis in analyses]
         flat = [text for group in units for text in group]
-        wholes = [i for i, (analysis, group) in enumerate(zip(analyses, units, strict=True))
-                  if len(group) > 1 and is_short(analysis.text)]
-        predictions, vectors = self.read_sentences(flat + [analyses[i].text for i in wholes])
-        sentence_vectors = vectors[:len(flat)] if vectors is not None else None
-        if self.touchpoints is not None and sentence_vectors is not None:
+        predictions, vectors = self.read_sentences(flat)
+        # a post of several sentences is read whole too (see nlp.stance.mention_sentiment)
+        several = [i for i, group in enumerate(units) if len(group) > 1]
+        wholes = dict(zip(several, self.sentiment([analyses[i].text for i in several])
+                          if several else [], strict=True))
+        if self.touchpoints is not None and vectors is not None:
             labels = {t.id: t.name for t in self.catalogue.touchpoints}
-            analyses = add_learned_touchpoints(analyses, sentence_vectors, self.touchpoints,
-                                               labels)
-        whole_of = dict(zip(wholes, range(len(flat), len(flat) + len(wholes)), strict=True))
+            analyses = add_learned_touchpoints(analyses, vectors, self.touchpoints, labels)
         tagged, at = [], 0
         for i, ((mention, _, content_hash), guess, analysis, group) in enumerate(zip(
                 rows, languages, analyses, units, strict=True)):
-            span = range(at, at + len(group))
+            span = slice(at, at + len(group))
             at += len(group)
-            whole = predictions[whole_of[i]] if i in whole_of else None
-            vector = (post_vector(vectors[list(span)], group) if i not in whole_of
-                      else vectors[whole_of[i]]) if vectors is not None else None
+            vector = post_vector(vectors[span], group) if vectors is not None else None
             tagged.append(self._tagged(mention, content_hash, guess, analysis,
-                                       [predictions[k] for k in span], whole, vector))
+                                       predictions[span], wholes.get(i), vector))
         return tagged
 
     def _tagged(self, mention, content_hash, guess, analysis: TextAnalysis, per_sentence,

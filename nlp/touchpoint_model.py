@@ -23,12 +23,12 @@ from scipy.optimize import minimize
 
 FORMAT = "otklik-touchpoints/1"
 # Chosen on the dev splits of the shared complaint sets (bench/touchpoint_eval.py):
-THRESHOLD = 0.5
-WEIGHTS = {"example": 4.0, "human": 8.0, "cue": 1.0, "pseudo": 0.5, "background": 0.15}
+THRESHOLD = 0.3
+WEIGHTS = {"example": 4.0, "human": 8.0, "cue": 1.0, "pseudo": 0.5, "background": 0.05}
 SELF_TRAINING_ROUNDS = 2
 PSEUDO_CONFIDENCE = 0.9
 MAX_PSEUDO_PER_TOUCHPOINT = 300
-L2 = 1e-3  # on the weights; each touchpoint's loss is a weighted mean
+L2 = 1e-5  # on the weights; each touchpoint's loss is a weighted mean
 MAX_ITERATIONS = 300
 EVIDENCE_ANCHORS = 2
 

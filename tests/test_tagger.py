@@ -216,10 +216,15 @@ def test_a_short_post_takes_the_label_of_its_whole_text(tagger):
     assert stance.get("поддержкой") == "positive"  # a touchpoint keeps its sentence's stance
 
 
-def test_a_long_post_is_read_sentence_by_sentence(tagger):
+def test_a_long_post_takes_the_mean_of_its_whole_text_and_its_sentences(tagger):
     praise = "Доволен связью, всё отлично работает у меня дома и на даче."
     long_post = " ".join([praise] * 9 + ["Нет, не, ужас. " * 7])
-    assert len(long_post) > 400
-    assert lexicon_sentiment([long_post])[0].label == "negative"  # 21 cue words against 18
+    whole = lexicon_sentiment([long_post])[0].scores
+    assert whole["negative"] == 0.8  # 21 negative cue words against 18 positive
     tagged = tagger.tag_batch([("m1", long_post, "h")])[0]
-    assert tagged.sentiment == "positive"  # nine long sentences outweigh seven short ones
+    sentences = [s["label"] for s in tagged.tags[1].evidence["sentences"]]
+    assert sentences == ["negative"] * 3  # the evidence: sentences that carry the verdict
+    weight = 9 * len(praise) / (9 * len(praise) + 7 * len("Нет, не, ужас."))
+    negative = (0.8 + 0.1 * weight + 0.8 * (1 - weight)) / 2
+    assert tagged.sentiment == "negative"
+    assert tagged.tags[1].score == pytest.approx(negative, abs=1e-3)
