@@ -38,8 +38,7 @@ from pathlib import Path
 import numpy as np
 
 LABELS = ("negative", "neutral", "positive")
-DEFAULT_CAPS = ("tweeteval_sentiment=12000", "rusentiment=12000", "flipkart_product_reviews=3000",
-                "zomato_hyderabad_restaurant_reviews=3000", "sxsw_brand_product_tweets=4000")
+DEFAULT_CAPS = ("tweeteval_sentiment=20000",)
 SPLITS = ("train", "dev", "test")
 MIN_SELECT_ROWS = 100  # dev sets smaller than this do not count in the selection mean
 # A decision bias is kept only when it raises the mean dev macro-F1 by at least this much:
