@@ -14,19 +14,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from nlp.sentiment import LABELS, Sentiment, SentimentModel
+from nlp.sentiment import LABELS, SentimentModel, sentiments_of
 
 Predict = Callable[[list[str]], list]
-
-
-def as_sentiments(probabilities: np.ndarray) -> list[Sentiment]:
-    """``Sentiment`` objects from ``(N, 3)`` probabilities in ``LABELS`` order."""
-    out = []
-    for row in probabilities:
-        best = int(row.argmax())
-        scores = {label: round(float(p), 6) for label, p in zip(LABELS, row, strict=True)}
-        out.append(Sentiment(LABELS[best], scores[LABELS[best]], scores))
-    return out
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> np.ndarray:
@@ -88,4 +78,4 @@ class SharedPass:
                 hidden = layer(hidden, attention_mask=blocked)
                 hidden = hidden[0] if isinstance(hidden, tuple) else hidden
             vectors[rows] = mean_pool(hidden, mask)
-        return as_sentiments(probabilities), vectors
+        return sentiments_of(probabilities), vectors

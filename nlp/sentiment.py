@@ -263,13 +263,17 @@ class SentimentModel:
 
     def predict(self, texts: Sequence[str], batch_size: int = 64) -> list[Sentiment]:
         """One ``Sentiment`` per text, in input order."""
-        probs = self.probabilities(texts, batch_size)
-        results = []
-        for row in probs:
-            best = int(row.argmax())
-            scores = {label: round(float(p), 6) for label, p in zip(LABELS, row, strict=True)}
-            results.append(Sentiment(LABELS[best], scores[LABELS[best]], scores))
-        return results
+        return sentiments_of(self.probabilities(texts, batch_size))
+
+
+def sentiments_of(probabilities: np.ndarray) -> list[Sentiment]:
+    """``Sentiment`` objects from ``(N, 3)`` probabilities in ``LABELS`` order."""
+    out = []
+    for row in probabilities:
+        best = int(row.argmax())
+        scores = {label: round(float(p), 6) for label, p in zip(LABELS, row, strict=True)}
+        out.append(Sentiment(LABELS[best], scores[LABELS[best]], scores))
+    return out
 
 
 def _load_hf_model(where: Path | str):
