@@ -6,8 +6,8 @@ and the user's labels, turned into labelled sentence vectors.
 - the corpus: sentences in which a cue word of a touchpoint was matched are weak positives of
   it; every other sentence is background (mostly names no touchpoint);
 - people: sentence labels from the review queue and touchpoint corrections of whole
-  mentions (their sentences' mean vector), strongest of all; ``none`` says a sentence names
-  no touchpoint.
+  mentions (their whole text), strongest of all; ``none`` says a sentence names no
+  touchpoint.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ class HumanLabel:
 
     text: str
     touchpoint: str
-    vector: np.ndarray | None = None  # given for whole mentions (mean of their sentences)
 
 
 @dataclass(frozen=True)
@@ -67,12 +66,12 @@ def fit_touchpoints(catalogue, embed: Embed, corpus: Sequence[CorpusSentence],
     known = set(keys)
     labelled: list[LabelledSentence] = []
     own = catalogue_sentences(catalogue)
-    to_embed = [text for text, _, _ in own] + [h.text for h in labels if h.vector is None]
+    to_embed = [text for text, _, _ in own] + [label.text for label in labels]
     vectors = iter(embed(to_embed) if to_embed else [])
     for text, key, source in own:
         labelled.append(LabelledSentence(text, next(vectors), frozenset({key}), source))
     for label in labels:
-        vector = label.vector if label.vector is not None else next(vectors)
+        vector = next(vectors)
         if label.touchpoint == NONE or label.touchpoint in known:
             named = frozenset() if label.touchpoint == NONE else frozenset({label.touchpoint})
             labelled.append(LabelledSentence(label.text, vector, named, "human"))

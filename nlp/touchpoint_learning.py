@@ -93,24 +93,19 @@ def read_corpus(tagger, mentions: list[tuple[str, str]]
 
 def human_labels(db: Database, tagger) -> list[HumanLabel]:
     """People's touchpoint labels: a labelled sentence by its text, a labelled mention by
-    the vector of its whole text."""
+    its whole text (embedded only when a fit needs them)."""
     rows = stored.sentence_labels(db)
     if not rows:
         return []
     analyses = analyze_texts([(row.text, detect_language(row.text).language) for row in rows],
                              tagger.catalogue)
-    out, whole = [], []
+    out = []
     for row, analysis in zip(rows, analyses, strict=True):
         units = units_of(analysis)
         if row.sentence is None:
-            whole.append(len(out))
             out.append(HumanLabel(analysis.text, row.touchpoint))
         elif row.sentence < len(units):
             out.append(HumanLabel(units[row.sentence].text, row.touchpoint))
-    if whole:
-        vectors = tagger.sentence_vectors([out[i].text for i in whole])
-        for i, vector in zip(whole, vectors, strict=True):
-            out[i] = HumanLabel(out[i].text, out[i].touchpoint, vector)
     return out
 
 
