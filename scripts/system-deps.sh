@@ -9,7 +9,8 @@
 set -euo pipefail
 
 VENV_PACKAGES=(python3-venv)
-TEST_PACKAGES=("${VENV_PACKAGES[@]}" make chromium chromium-driver fonts-dejavu-core)
+TEST_PACKAGES=("${VENV_PACKAGES[@]}" make chromium chromium-driver fonts-dejavu-core postgresql
+               redis-server)
 
 case "${1:-}" in
   venv) wanted=("${VENV_PACKAGES[@]}") ;;
