@@ -87,3 +87,24 @@ def write_sources(path, *sources):
     path.write_text(yaml.safe_dump({"sources": list(sources)}, allow_unicode=True),
                     encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL server's URL; the tests using it run only when
+    ``OTKLIK_TEST_PG`` is set (CI sets it), so that a laptop run stays quick."""
+    if not os.environ.get("OTKLIK_TEST_PG"):
+        pytest.skip("PostgreSQL tests run with OTKLIK_TEST_PG=1")
+    from local_servers import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A throwaway Redis server's URL (``redis-server`` from the Debian package)."""
+    from local_servers import redis_server
+
+    with redis_server() as url:
+        yield url
