@@ -16,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import psycopg
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -29,8 +30,13 @@ from crawlers.run import CrawlFailed
 from store.locks import LockBusy, describe_holder, hold
 
 ROOT = Path(__file__).resolve().parent
-DbOption = Annotated[Path, typer.Option("--db", envvar="OTKLIK_DB",
-                                         help="SQLite database file.")]
+class StoreTarget:
+    """A ``--db`` value: a SQLite file's path, or a ``postgresql://`` URL."""
+
+
+DbOption = Annotated[StoreTarget, typer.Option(
+    "--db", envvar="OTKLIK_DB", parser=store.store_target, metavar="FILE|URL",
+    help="SQLite database file, or a PostgreSQL URL (postgresql://user@host/db).")]
 SourcesOption = Annotated[Path, typer.Option("--sources", help="Sources file (YAML).")]
 WaitOption = Annotated[float, typer.Option(
     "--wait", min=0, help="Seconds to wait while another tag or analyze run holds the store.")]
@@ -93,7 +99,7 @@ def crawl(
     chosen = select_sources(load_sources(sources_file), sources or [])
     if not chosen:
         raise CommandError(f"no enabled sources in {sources_file}")
-    jobs = Path(db).parent / "jobs" if resume else None
+    jobs = _jobs_folder(db) if resume else None
     with _progress() as progress:
         tasks = {s.id: progress.add_task(s.id, total=None) for s in chosen}
         results = crawl_sources(
@@ -236,7 +242,7 @@ def run_app(
     """Start the dashboard on 127.0.0.1; exits with the dashboard's exit code."""
     load_catalogue(catalogue)  # a broken catalogue stops here, with its error
     _require_store(db)
-    env = {**os.environ, "OTKLIK_DB": str(Path(db).resolve()),
+    env = {**os.environ, "OTKLIK_DB": db if isinstance(db, str) else str(Path(db).resolve()),
            "OTKLIK_CATALOGUE": str(Path(catalogue).resolve())}
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
                "--server.address", "127.0.0.1", "--server.port", str(port),
@@ -552,7 +558,8 @@ def _one_at_a_time(db: Path, job: str, wait: float):
     """Hold the store's lock for tagging and analysis, saying what it waits for."""
 
     def waiting(holder: dict) -> None:
-        print(f"waiting up to {wait:.0f} s for {describe_holder(holder)} to finish on {db}",
+        print(f"waiting up to {wait:.0f} s for {describe_holder(holder)} to finish on "
+              f"{store.describe_store(db)}",
               file=sys.stderr)
 
     return hold(db, "derive", job, wait_seconds=wait, on_wait=waiting)
@@ -579,9 +586,18 @@ def churn_cell(entry: dict) -> str:
     return f"→ {entry['churn_target'] or '?'}"
 
 
-def _require_store(db: Path) -> None:
+def _jobs_folder(db) -> Path:
+    """Where a crawl keeps its request queues to resume: beside a SQLite store, in
+    ``data/jobs`` for a PostgreSQL one."""
+    return Path("data/jobs") if isinstance(db, str) else Path(db).parent / "jobs"
+
+
+def _require_store(db) -> None:
     """Refuse, in one line, a ``--db`` that is not an existing store: commands that read the
     store neither create it nor its folder (only ``crawl`` does)."""
+    if isinstance(db, str):
+        _require_server_store(db)
+        return
     path = Path(db)
     if path.is_dir():
         raise CommandError(f"{path} is a folder, not a store file (pass --db FILE)")
@@ -591,6 +607,20 @@ def _require_store(db: Path) -> None:
         store.open_db(path).close()
     except sqlite3.DatabaseError as error:
         raise CommandError(f"cannot read the store {path}: {error}") from None
+
+
+def _require_server_store(url: str) -> None:
+    from store.postgres import applied_migrations, connect
+
+    try:
+        with connect(url) as database:
+            applied = applied_migrations(database)
+    except psycopg.Error as error:
+        raise CommandError(f"cannot reach the store {store.describe_store(url)}: "
+                           f"{str(error).strip().splitlines()[0]}") from None
+    if applied is None:
+        raise CommandError(f"no Otklik store in {store.describe_store(url)} (run 'otklik "
+                           "crawl' or 'otklik migrate-store' first, or pass --db)")
 
 
 def _as_of(text: str | None):
@@ -640,7 +670,7 @@ def _print_crawl_results(crawled: dict[str, dict]) -> None:
 
 # failures of input, files or the store, each shown as one line; click reports usage errors
 USER_ERRORS = (ConfigError, store.StoreError, CommandError, CrawlFailed, ValueError,
-               sqlite3.DatabaseError, OSError)
+               sqlite3.DatabaseError, psycopg.Error, OSError)
 
 
 def error_line(error: BaseException) -> str:

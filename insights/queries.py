@@ -287,7 +287,7 @@ def search_between(db: Database, query: str, first: str, last: str, *,
     where = ["m.published_at >= ? AND m.published_at < ?",
              "date(m.published_at) BETWEEN ? AND ?"]
     params: list = [_shift(first, -1), _shift(last, 2), first, last]
-    term_where, term_params = term_conditions(terms)
+    term_where, term_params = term_conditions(terms, db.dialect)
     where += term_where
     params += term_params
     if source:

@@ -14,7 +14,14 @@ from store.crawl_state import (
     set_state,
     start_run,
 )
-from store.db import DEFAULT_DB_PATH, StoreError, default_db_path, open_db
+from store.db import (
+    DEFAULT_DB_PATH,
+    StoreError,
+    default_db_path,
+    describe_store,
+    open_db,
+    store_target,
+)
 from store.erasure import erase_author
 from store.identity import author_id, canonical_url, content_hash, mention_id
 from store.mentions import (
@@ -37,6 +44,7 @@ __all__ = [
     "content_hash",
     "count_mentions",
     "default_db_path",
+    "describe_store",
     "erase_author",
     "finish_run",
     "is_stored",
@@ -50,6 +58,7 @@ __all__ = [
     "search_mentions",
     "set_state",
     "start_run",
+    "store_target",
     "upsert_mention",
     "upsert_mentions",
     "upsert_source",

@@ -48,11 +48,12 @@ def start_run(db: Database, source_id: str) -> int:
     of the source whose process is gone are marked interrupted."""
     with db.atomic():
         _mark_interrupted(db, source_id)
-        cursor = db.execute(
-            "INSERT INTO crawl_runs (source_id, started_at, pid, host) VALUES (?, ?, ?, ?)",
+        (run_id,) = db.execute(
+            "INSERT INTO crawl_runs (source_id, started_at, pid, host) VALUES (?, ?, ?, ?) "
+            "RETURNING id",
             [source_id, utc_now(), os.getpid(), socket.gethostname()],
-        )
-    return cursor.lastrowid
+        ).fetchone()
+    return run_id
 
 
 def last_run_complete(db: Database, source_id: str) -> bool:

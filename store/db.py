@@ -1,4 +1,5 @@
-"""Opening the Otklik database: one SQLite file in WAL mode with the schema applied."""
+"""Opening the Otklik database: one SQLite file in WAL mode with the schema applied, or a
+PostgreSQL database named by its URL (``store/postgres.py``)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,28 @@ from pathlib import Path
 
 import sqlite_utils
 
+from store import postgres
+from store.postgres import is_postgres_url, redacted
 from store.schema import MIGRATIONS
 
 DEFAULT_DB_PATH = Path("data/otklik.db")
 BUSY_TIMEOUT_SECONDS = 30
+CHECKPOINT_WAIT_MS = 2000  # how long the final checkpoint waits for readers of the file
 
 
-def default_db_path() -> Path:
+def store_target(value: str | Path) -> str | Path:
+    """A ``--db`` value: a PostgreSQL URL stays a string, anything else is a file path."""
+    return value if is_postgres_url(value) else Path(value)
+
+
+def default_db_path() -> str | Path:
     """The database to use when none is named: ``$OTKLIK_DB`` or ``data/otklik.db``."""
-    return Path(os.environ.get("OTKLIK_DB") or DEFAULT_DB_PATH)
+    return store_target(os.environ.get("OTKLIK_DB") or DEFAULT_DB_PATH)
+
+
+def describe_store(target: str | Path) -> str:
+    """How a store is named in messages (a URL without its password)."""
+    return redacted(target) if is_postgres_url(target) else str(target)
 
 
 class StoreError(Exception):
@@ -26,6 +40,8 @@ class StoreError(Exception):
 
 
 class StoreDatabase(sqlite_utils.Database):
+    dialect = "sqlite"
+
     """A ``sqlite_utils.Database`` whose transactions take the write lock when they begin.
 
     SQLite's default ``BEGIN`` is deferred: a transaction that reads before it writes must
@@ -57,11 +73,62 @@ class StoreDatabase(sqlite_utils.Database):
             raise
 
 
-def open_db(path: str | Path = DEFAULT_DB_PATH, *, migrate: bool = True) -> sqlite_utils.Database:
+    def has_table(self, name: str) -> bool:
+        """Whether the store has a table ``name``."""
+        return self.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                            [name]).fetchone() is not None
+
+    @contextmanager
+    def overwriting_deletes(self) -> Iterator[None]:
+        """Within it, deleted content is overwritten in the file (``secure_delete``)."""
+        secure = self.execute("PRAGMA secure_delete").fetchone()[0]
+        self.execute("PRAGMA secure_delete = ON")
+        try:
+            yield
+        finally:
+            self.execute(f"PRAGMA secure_delete = {int(secure)}")
+
+    def optimize_search_index(self) -> None:
+        """Merge the full-text index's segments (old segments keep deleted words)."""
+        self.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('optimize')")
+
+    def reclaim_space(self) -> bool:
+        """Rebuild the database file (``VACUUM``: pages split by earlier writes keep stale
+        copies of rows in their free space) and empty the WAL into it; False if another
+        connection kept either from finishing."""
+        try:
+            self.execute("VACUUM")
+        except sqlite3.OperationalError:  # another connection kept the write lock
+            self._checkpoint()
+            return False
+        return self._checkpoint()
+
+    def _checkpoint(self) -> bool:
+        wait = self.execute("PRAGMA busy_timeout").fetchone()[0]
+        self.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+        try:
+            busy, _, _ = self.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError:  # the file is locked
+            return False
+        finally:
+            self.execute(f"PRAGMA busy_timeout = {int(wait)}")
+        return busy == 0
+
+    def update_statistics(self) -> None:
+        """Sampled ``ANALYZE`` (a second or so), so the planner knows the sizes of the
+        tables and indexes after a large write."""
+        self.execute("PRAGMA analysis_limit = 1000")
+        self.execute("ANALYZE")
+
+
+def open_db(path: str | Path = DEFAULT_DB_PATH, *, migrate: bool = True):
     """Open (creating if needed) the database at ``path`` and apply pending migrations.
 
-    ``":memory:"`` gives a private in-memory database, handy in tests.
+    ``path`` is a file, ``":memory:"`` (a private in-memory database, handy in tests) or a
+    ``postgresql://`` URL.
     """
+    if is_postgres_url(path):
+        return _open_postgres(path, migrate)
     if str(path) != ":memory:":
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,6 +162,21 @@ def _refuse_foreign(conn: sqlite3.Connection, path) -> None:
     if not ours:
         raise StoreError(f"{path} is a SQLite database but not an Otklik store (it has "
                          f"{len(tables)} tables of its own); pass another --db")
+
+
+def _open_postgres(url: str, migrate: bool):
+    db = postgres.connect(url, create=migrate)
+    try:
+        applied = postgres.applied_migrations(db)
+        if applied is None and postgres.foreign_tables(db):
+            raise StoreError(f"{redacted(url)} is a PostgreSQL database but not an Otklik "
+                             "store (it has tables of its own); pass another --db")
+        if migrate and set(postgres.migration_names(MIGRATIONS)) - set(applied or ()):
+            postgres.migrate(db, MIGRATIONS)
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 def _migrate(db: sqlite_utils.Database) -> None:

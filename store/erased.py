@@ -128,15 +128,15 @@ def record(db: Database, source_id: str, handle: str, names: Iterable[str]) -> E
     return Erased(key, source_id, frozenset(handles), frozenset(every))
 
 
-# Per open database: (data_version, {source: Erased}) — reloaded when another connection
-# commits (data_version moves) or this one records an erasure (forget).
+# Per open database: (records, {source: Erased}) — reloaded when the number of records
+# moves (records are only ever added) or this connection records an erasure (forget).
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def erased_of(db: Database, source_id: str) -> Erased | None:
     """The erased authors of ``source_id``, or None if it has none (cached per database
     connection: a crawl asks once per post)."""
-    version = db.execute("PRAGMA data_version").fetchone()[0]
+    version = _recorded(db)
     cached = _CACHE.get(db)
     if cached is None or cached[0] != version:
         cached = (version, _load(db))
@@ -149,9 +149,17 @@ def forget(db: Database) -> None:
     _CACHE.pop(db, None)
 
 
+def _recorded(db: Database) -> int:
+    """How many records of erased authors the store holds (-1 without the table: a store
+    opened without its migrations)."""
+    if not db.has_table("erased_authors"):
+        return -1
+    return db.execute("SELECT count(*) FROM erased_authors").fetchone()[0]
+
+
 def _load(db: Database) -> dict[str, Erased]:
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'erased_authors'").fetchone():
-        return {}  # a store opened without its migrations (m012)
+    if not db.has_table("erased_authors"):
+        return {}
     rows = db.execute("SELECT source_id, kind, digest FROM erased_authors").fetchall()
     if not rows:
         return {}

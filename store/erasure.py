@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from sqlite_utils import Database
 
@@ -11,8 +10,6 @@ from store.db import StoreError
 from store.erased import Erased, record
 from store.identity import author_id, content_hash, fold_for_search
 from store.mentions import utc_now
-
-CHECKPOINT_WAIT_MS = 2000  # how long the final checkpoint waits for readers of the file
 
 
 def erase_author(db: Database, source_id: str, handle: str) -> dict:
@@ -25,12 +22,13 @@ def erase_author(db: Database, source_id: str, handle: str) -> dict:
     mentions of the source (and their history) quotes of their words are dropped and
     ``@handle`` / ``@Display Name`` is masked. The days they posted on are marked stale, so
     the roll-ups are rebuilt by the next refresh (``insights.daily.refresh``). Deleted
-    content is overwritten (``secure_delete``) and the full-text index merged; after the
-    commit the file is rebuilt (``VACUUM``) and the WAL checkpointed and truncated.
+    content is overwritten and the search index merged; after the commit the space the rows
+    held is rewritten (SQLite: ``VACUUM`` and an emptied WAL; PostgreSQL: ``VACUUM FULL`` of
+    the tables that held them).
 
     Only the fact of the erasure with its counts, and keyed hashes of the handle and display
     name (``store.erased``), are kept. Returns the counts (``mentions``, ``quotes``,
-    ``masked``) and ``file_cleared``: False if another connection kept the file from being
+    ``masked``) and ``file_cleared``: False if another connection kept the space from being
     rebuilt or its WAL from being emptied. Raises ``StoreError`` for an unknown author or
     while a transaction is open on ``db``.
     """
@@ -38,14 +36,9 @@ def erase_author(db: Database, source_id: str, handle: str) -> dict:
         raise StoreError("an erasure commits in a transaction of its own; "
                          "commit or roll back the open one first")
     identifier = author_id(source_id, handle)
-    secure = db.execute("PRAGMA secure_delete").fetchone()[0]
-    db.execute("PRAGMA secure_delete = ON")
-    try:
-        with db.atomic():
-            counts = _erase(db, source_id, identifier, handle)
-    finally:
-        db.execute(f"PRAGMA secure_delete = {int(secure)}")
-    return {**counts, "file_cleared": _rewrite_file(db)}
+    with db.overwriting_deletes(), db.atomic():
+        counts = _erase(db, source_id, identifier, handle)
+    return {**counts, "file_cleared": db.reclaim_space()}
 
 
 def _erase(db: Database, source_id: str, identifier: str, handle: str) -> dict:
@@ -68,7 +61,7 @@ def _erase(db: Database, source_id: str, identifier: str, handle: str) -> dict:
     _drop_alert_examples(db, ids)
     for mention in ids:
         db.execute("UPDATE mentions SET duplicate_of = NULL WHERE duplicate_of = ?", [mention])
-    db.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('optimize')")
+    db.optimize_search_index()
     counts = {"mentions": len(ids), "quotes": quotes, "masked": masked}
     db.execute("INSERT INTO erasures (source_id, erased_at, counts) VALUES (?, ?, ?)",
                [source_id, utc_now(), json.dumps(counts)])
@@ -151,29 +144,3 @@ def _drop_alert_examples(db: Database, mention_ids: set[str]) -> None:
             if len(kept) != len(examples):
                 db.execute(f"UPDATE {table} SET example_ids = ? WHERE id = ?",
                            [json.dumps(kept), row_id])
-
-
-def _rewrite_file(db: Database) -> bool:
-    """Rebuild the database file (``VACUUM``: pages split by earlier writes keep stale copies
-    of rows in their free space) and empty the WAL into it; False if another connection kept
-    either from finishing."""
-    try:
-        db.execute("VACUUM")
-    except sqlite3.OperationalError:  # another connection kept the write lock
-        _checkpoint(db)
-        return False
-    return _checkpoint(db)
-
-
-def _checkpoint(db: Database) -> bool:
-    """Copy the WAL into the database file and truncate it; False if a reader of the file
-    kept it from finishing."""
-    wait = db.execute("PRAGMA busy_timeout").fetchone()[0]
-    db.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
-    try:
-        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    except sqlite3.OperationalError:  # the file is locked
-        return False
-    finally:
-        db.execute(f"PRAGMA busy_timeout = {int(wait)}")
-    return busy == 0

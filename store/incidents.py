@@ -84,9 +84,10 @@ def save_incidents(db: Database, incidents: Iterable[dict]) -> tuple[int, int]:
                 status = "open" if incident["state"] == "open" else "resolved"
                 columns = ", ".join(INCIDENT_COLUMNS)
                 marks = ", ".join("?" for _ in INCIDENT_COLUMNS)
-                incident_id = db.execute(
+                (incident_id,) = db.execute(
                     f"INSERT INTO incidents ({columns}, status, created_at, updated_at) "
-                    f"VALUES ({marks}, ?, ?, ?)", [*values, status, now, now]).lastrowid
+                    f"VALUES ({marks}, ?, ?, ?) RETURNING id",
+                    [*values, status, now, now]).fetchone()
                 created += 1
             taken.add(incident_id)
             db.execute("UPDATE alerts SET incident_id = ? WHERE id IN "

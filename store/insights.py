@@ -46,8 +46,9 @@ def upsert_alert(db: Database, key: str, fields: dict) -> tuple[int, bool]:
             values["status"] = "open" if fields.get("ongoing", True) else "resolved"
             columns = ", ".join(["key", *values])
             marks = ", ".join("?" for _ in range(len(values) + 1))
-            alert_id = db.execute(f"INSERT INTO alerts ({columns}) VALUES ({marks})",
-                                  [key, *values.values()]).lastrowid
+            (alert_id,) = db.execute(
+                f"INSERT INTO alerts ({columns}) VALUES ({marks}) RETURNING id",
+                [key, *values.values()]).fetchone()
         else:
             alert_id, status = row
             if not fields.get("ongoing", True):

@@ -128,11 +128,12 @@ def _upsert(db: Database, mention: Mapping) -> str:
         inserted = {**row, "edited_at": mention.get("edited_at")}
         columns = ", ".join(inserted)
         placeholders = ", ".join("?" for _ in inserted)
-        cursor = db.execute(
-            f"INSERT INTO mentions ({columns}) VALUES ({placeholders})", list(inserted.values())
-        )
-        _write_fts(db, cursor.lastrowid, title, text, replace=False)
-        _write_bands(db, cursor.lastrowid, row, mention.get("lsh_keys"), replace=False)
+        (seq,) = db.execute(
+            f"INSERT INTO mentions ({columns}) VALUES ({placeholders}) RETURNING seq",
+            list(inserted.values()),
+        ).fetchone()
+        _write_fts(db, seq, title, text, replace=False)
+        _write_bands(db, seq, row, mention.get("lsh_keys"), replace=False)
         return "inserted"
     (seq, old_hash, version, old_title, old_text, old_quotes, old_author, old_published,
      old_handle) = existing

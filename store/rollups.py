@@ -76,5 +76,4 @@ def _replace_days(db: Database, days: list[str], rows: Rows) -> None:
 def update_statistics(db: Database) -> None:
     """Sampled ``ANALYZE`` of the whole store (a second or so), so the query planner knows
     the sizes of the tables and indexes after a large write."""
-    db.execute("PRAGMA analysis_limit = 1000")
-    db.execute("ANALYZE")
+    db.update_statistics()

@@ -21,6 +21,9 @@ MAX_QUERY_CHARS = 200
 MAX_TERMS = 20
 TERM = re.compile(r'"([^"]*)"|([^\s"]+)')
 LIKE_ESCAPE = "\\"
+# What PostgreSQL's trigram index covers (store/pg_schema.py indexes this very expression):
+# title and text apart, so that no term matches across the two.
+FTS_DOCUMENT = "lower(coalesce({table}.title, '') || chr(10) || {table}.text)"
 
 
 def parse_query(query: str) -> list[str]:
@@ -31,13 +34,20 @@ def parse_query(query: str) -> list[str]:
     return [fold_for_search(term) for term in terms if term][:MAX_TERMS]
 
 
-def term_conditions(terms: list[str]) -> tuple[list[str], list]:
+def term_conditions(terms: list[str], dialect: str = "sqlite") -> tuple[list[str], list]:
     """SQL conditions on ``mentions m`` (and their parameters) that hold when the title or
-    text contains every term: three characters or more through the trigram index, each as a
-    quoted phrase; shorter ones through LIKE with ``%``, ``_`` and the escape escaped."""
+    text contains every term: three characters or more through the trigram index (SQLite's
+    FTS5 with each term a quoted phrase, PostgreSQL's ``pg_trgm`` with each a LIKE pattern);
+    shorter ones through LIKE with ``%``, ``_`` and the escape escaped."""
     where, params = [], []
     indexed = [term for term in terms if len(term) >= MIN_INDEXED_TERM]
-    if indexed:
+    if indexed and dialect == "postgresql":
+        document = FTS_DOCUMENT.format(table="f")
+        where.append("m.seq IN (SELECT rowid FROM mentions_fts f WHERE "
+                     + " AND ".join(f"{document} LIKE ? ESCAPE '{LIKE_ESCAPE}'"
+                                    for _ in indexed) + ")")
+        params += [f"%{like_literal(term.lower())}%" for term in indexed]
+    elif indexed:
         where.append("m.seq IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
         params.append(" AND ".join('"{}"'.format(term.replace('"', '""')) for term in indexed))
     for term in terms:
@@ -60,7 +70,7 @@ def search_mentions(
     terms = parse_query(query)
     if not terms:
         return []
-    where, params = term_conditions(terms)
+    where, params = term_conditions(terms, db.dialect)
     if source:
         where.append("m.source_id = ?")
         params.append(source)

@@ -1,6 +1,8 @@
 import os
 import subprocess
 import sys
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,29 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def pytest_generate_tests(metafunc):
+    """Tests of a module marked ``both_backends`` run on SQLite and, with
+    ``OTKLIK_TEST_PG`` set, on PostgreSQL too: their ``db_path`` is then a database URL."""
+    if ("db_path" in metafunc.fixturenames and os.environ.get("OTKLIK_TEST_PG")
+            and metafunc.definition.get_closest_marker("both_backends")):
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "otklik.db"
+def backend(request):
+    """The store's engine in this test: ``sqlite`` unless parametrized."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def db_path(tmp_path, backend, request):
+    """Where the test's store lives: a SQLite file, or a fresh PostgreSQL database."""
+    if backend == "sqlite":
+        yield tmp_path / "otklik.db"
+        return
+    template = request.getfixturevalue("postgres_template")
+    with fresh_postgres_database(template) as url:
+        yield url
 
 
 @pytest.fixture
@@ -99,6 +121,34 @@ def postgres_url():
 
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_url):
+    """A migrated empty store on the test server, copied for every test that needs one."""
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("CREATE DATABASE otklik_template")
+    template = postgres_url.rsplit("/", 1)[0] + "/otklik_template"
+    store.open_db(template).close()
+    return template
+
+
+@contextmanager
+def fresh_postgres_database(template_url):
+    """A new database copied from ``template_url``'s; dropped afterwards."""
+    import psycopg
+
+    server, template = template_url.rsplit("/", 1)
+    name = f"otklik_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,228 @@
+"""A PostgreSQL store behind the interface the rest of Otklik uses for SQLite.
+
+``PostgresDatabase`` offers what the store's functions call on a ``sqlite_utils``
+database — ``execute``, ``conn.executemany``, ``atomic``, ``close`` — and runs every
+statement through ``store.dialect.to_postgres``, so each query exists once. The schema is
+PostgreSQL's own baseline (``store/pg_schema.py``, standing for the SQLite migrations up to
+it) followed by the later migrations, which are written to run on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import errors, sql
+from psycopg.pq import TransactionStatus
+from psycopg.types.numeric import FloatLoader
+
+from store.dialect import to_postgres
+
+MIGRATIONS_TABLE = "otklik_migrations"
+MIGRATION_LOCK = 7_051_920  # pg_advisory_xact_lock key: one migrating process at a time
+CONNECT_TIMEOUT_SECONDS = 10
+LOCK_WAIT = "2s"  # how long an erasure's rewrite of a table waits for its readers
+# The tables whose rows can carry an author's words, name or handle.
+PERSONAL_TABLES = ("mentions", "mentions_fts", "mention_history", "authors", "tags", "hits",
+                   "corrections", "embeddings", "review_queue", "touchpoint_models",
+                   "author_days", "alerts", "incidents", "clusters")
+
+
+def is_postgres_url(target: object) -> bool:
+    """Whether ``target`` names a PostgreSQL store (``postgresql://…`` or ``postgres://…``)."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class Result:
+    """What ``execute`` returns: a cursor's rows, or none for a statement without any."""
+
+    def __init__(self, cursor: psycopg.Cursor):
+        self._cursor = cursor
+        self.rowcount = cursor.rowcount
+        self.description = cursor.description
+
+    def fetchone(self):
+        return self._cursor.fetchone() if self.description else None
+
+    def fetchall(self) -> list:
+        return self._cursor.fetchall() if self.description else []
+
+    def __iter__(self) -> Iterator:
+        return iter(self.fetchall())
+
+
+class Connection:
+    """The part of ``sqlite3.Connection`` the store uses, over a psycopg connection."""
+
+    def __init__(self, raw: psycopg.Connection):
+        self.raw = raw
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    def execute(self, statement: str, params: Sequence | dict = ()) -> Result:
+        return Result(self.raw.execute(to_postgres(statement), params))
+
+    def executemany(self, statement: str, rows: Iterable[Sequence]) -> None:
+        rows = list(rows)
+        if rows:
+            with self.raw.cursor() as cursor:
+                cursor.executemany(to_postgres(statement), rows)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class PostgresDatabase:
+    """A PostgreSQL store, used like the SQLite one (see the module's docstring)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, raw: psycopg.Connection, url: str):
+        self.conn = Connection(raw)
+        self.url = url
+
+    def execute(self, statement: str, params: Sequence | dict = ()) -> Result:
+        """Run one statement (SQLite's text, translated) and return its rows."""
+        return self.conn.execute(statement, params)
+
+    @contextmanager
+    def atomic(self) -> Iterator[PostgresDatabase]:
+        """One transaction (a savepoint when nested)."""
+        with self.conn.raw.transaction():
+            yield self
+
+    def has_table(self, name: str) -> bool:
+        """Whether the store has a table ``name``."""
+        return self.execute("SELECT to_regclass(?)", [name]).fetchone()[0] is not None
+
+    @contextmanager
+    def overwriting_deletes(self) -> Iterator[None]:
+        """PostgreSQL keeps deleted rows until a vacuum: ``reclaim_space`` rewrites them."""
+        yield
+
+    def optimize_search_index(self) -> None:
+        """Nothing to merge: the trigram index drops deleted rows' entries on vacuum."""
+
+    def reclaim_space(self) -> bool:
+        """Rewrite the tables that hold people's words (``VACUUM FULL``), so no deleted row
+        stays in their files; False if a reader held a table longer than ``LOCK_WAIT``."""
+        try:
+            self.execute(f"SET lock_timeout = '{LOCK_WAIT}'")
+            for table in PERSONAL_TABLES:
+                self.execute(f"VACUUM FULL {table}")
+        except errors.LockNotAvailable:
+            return False
+        finally:
+            self.execute("RESET lock_timeout")
+        return True
+
+    def update_statistics(self) -> None:
+        """Refresh the planner's statistics."""
+        self.execute("ANALYZE")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> PostgresDatabase:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def connect(url: str, *, create: bool = False) -> PostgresDatabase:
+    """Connect to the store at ``url``; with ``create``, make its database if missing."""
+    try:
+        raw = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+    except psycopg.OperationalError as failed:
+        if not (create and _database_missing(failed)):
+            raise
+        _create_database(url)
+        raw = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+    raw.adapters.register_loader("numeric", FloatLoader)  # as SQLite: sums and averages float
+    return PostgresDatabase(raw, url)
+
+
+def _database_missing(failed: psycopg.OperationalError) -> bool:
+    return "does not exist" in str(failed) and "database" in str(failed)
+
+
+def _create_database(url: str) -> None:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with (psycopg.connect(maintenance, autocommit=True,
+                          connect_timeout=CONNECT_TIMEOUT_SECONDS) as admin,
+          suppress(errors.DuplicateDatabase)):  # another process may make it meanwhile
+        admin.execute(sql.SQL("CREATE DATABASE {} ENCODING 'UTF8'").format(
+            sql.Identifier(name)))
+
+
+def applied_migrations(db: PostgresDatabase) -> list[str] | None:
+    """The migrations applied to this store, or ``None`` when it holds no Otklik schema."""
+    exists = db.execute("SELECT to_regclass(?)", [MIGRATIONS_TABLE]).fetchone()[0]
+    if not exists:
+        return None
+    return [name for (name,) in db.execute(
+        f"SELECT name FROM {MIGRATIONS_TABLE} ORDER BY applied_at, name")]
+
+
+def foreign_tables(db: PostgresDatabase) -> int:
+    """How many tables the ``public`` schema holds (an empty database has none)."""
+    return db.execute("SELECT count(*) FROM information_schema.tables "
+                      "WHERE table_schema = 'public'").fetchone()[0]
+
+
+def migration_names(migrations) -> list[str]:
+    """The names of a ``sqlite_utils.Migrations`` set, in order."""
+    return [migration.name for migration in migrations._migrations]
+
+
+def migrate(db: PostgresDatabase, migrations) -> list[str]:
+    """Apply the pending migrations in one transaction; returns their names.
+
+    An empty database gets the baseline first (the SQLite migrations it stands for are
+    recorded as applied); each later migration runs its own function, written for both.
+    """
+    from store import pg_functions, pg_schema
+
+    with db.atomic():
+        db.execute("SELECT pg_advisory_xact_lock(?)", [MIGRATION_LOCK])
+        db.execute(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} ("
+                   "name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        done = set(applied_migrations(db) or ())
+        applied = []
+        if not done:
+            for statement in [*pg_functions.COMPAT_FUNCTIONS, *pg_schema.BASELINE]:
+                db.conn.raw.execute(statement)
+            pg_schema.seed(db.conn.raw)
+            _record(db, pg_schema.BASELINE_MIGRATIONS)
+            done.update(pg_schema.BASELINE_MIGRATIONS)
+            applied += pg_schema.BASELINE_MIGRATIONS
+        for migration in migrations._migrations:
+            if migration.name not in done:
+                migration.fn(db)
+                _record(db, [migration.name])
+                applied.append(migration.name)
+    return applied
+
+
+def _record(db: PostgresDatabase, names: list[str]) -> None:
+    now = datetime.now(UTC).isoformat()
+    db.conn.executemany(f"INSERT INTO {MIGRATIONS_TABLE} (name, applied_at) VALUES (?, ?)",
+                        [(name, now) for name in names])
