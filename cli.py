@@ -407,6 +407,32 @@ def stats(db: DbOption = store.DEFAULT_DB_PATH) -> None:
                           f"{result['n']} ({confusion})", highlight=False)
 
 
+@app.command("migrate-store")
+def migrate_store(
+    source: Annotated[StoreTarget, typer.Argument(
+        parser=store.store_target, metavar="SRC", help="The store to copy (file or URL).")],
+    destination: Annotated[StoreTarget, typer.Argument(
+        parser=store.store_target, metavar="DST",
+        help="A new or empty store (file or postgresql:// URL).")],
+) -> None:
+    """Copy a whole store into another — SQLite into PostgreSQL or back — in one
+    transaction, and check that every table holds as many rows as the source's."""
+    from store.transfer import copy_store
+
+    _require_store(source)
+    if store.describe_store(source) == store.describe_store(destination):
+        raise CommandError("the source and the destination are the same store")
+    with console.status("copying…") as status:
+        counts = copy_store(source, destination, on_table=lambda table, rows: status.update(
+            f"copied {table} ({rows} rows)…"))
+    results.print(f"copied {sum(counts.values())} rows of {len(counts)} tables from "
+                  f"{store.describe_store(source)} to {store.describe_store(destination)}; "
+                  "every count checked")
+    for table, rows in counts.items():
+        if rows:
+            results.print(f"  {table}: {rows}")
+
+
 @app.command("erase-author")
 def erase_author(
     source: Annotated[str, typer.Argument(help="Source id.")],

@@ -120,6 +120,19 @@ class StoreDatabase(sqlite_utils.Database):
         self.execute("PRAGMA analysis_limit = 1000")
         self.execute("ANALYZE")
 
+    def columns_of(self, table: str) -> list[str]:
+        """The column names of ``table``, in order."""
+        return [row[1] for row in self.execute(f"PRAGMA table_info('{table}')")]
+
+    def stream(self, statement: str, batch: int) -> Iterator[list[tuple]]:
+        """The rows of a query, ``batch`` at a time, without holding them all in memory."""
+        cursor = self.conn.execute(statement)
+        while rows := cursor.fetchmany(batch):
+            yield rows
+
+    def follow_identity(self, table: str) -> None:
+        """Nothing to do: SQLite numbers a new row after the largest id there is."""
+
 
 def open_db(path: str | Path = DEFAULT_DB_PATH, *, migrate: bool = True):
     """Open (creating if needed) the database at ``path`` and apply pending migrations.

@@ -135,6 +135,28 @@ class PostgresDatabase:
         """Refresh the planner's statistics."""
         self.execute("ANALYZE")
 
+    def columns_of(self, table: str) -> list[str]:
+        """The column names of ``table``, in order."""
+        return [name for (name,) in self.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND table_name = ? ORDER BY ordinal_position", [table])]
+
+    def stream(self, statement: str, batch: int) -> Iterator[list[tuple]]:
+        """The rows of a query, ``batch`` at a time, through a server-side cursor."""
+        with self.conn.raw.transaction(), self.conn.raw.cursor(name="otklik_stream") as cursor:
+            cursor.execute(to_postgres(statement), ())
+            while rows := cursor.fetchmany(batch):
+                yield rows
+
+    def follow_identity(self, table: str) -> None:
+        """Move ``table``'s id sequences past the largest id there is (after rows were
+        inserted with their ids)."""
+        for (column,) in self.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                "current_schema() AND table_name = ? AND is_identity = 'YES'", [table]):
+            self.execute(f"SELECT setval(pg_get_serial_sequence(?, ?), "
+                         f"coalesce(max({column}), 0) + 1, false) FROM {table}", [table, column])
+
     def close(self) -> None:
         self.conn.close()
 
