@@ -41,7 +41,7 @@ SourcesOption = Annotated[Path, typer.Option("--sources", help="Sources file (YA
 WaitOption = Annotated[float, typer.Option(
     "--wait", min=0, help="Seconds to wait while another tag or analyze run holds the store.")]
 EXIT_BUSY = 75  # EX_TEMPFAIL: nothing is wrong, but the work was not done; try again later
-PortOption = Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")]
+PortOption = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
 MAX_SEARCH_RESULTS = 1000
 MAX_BATCH_SIZE = 4096
 
@@ -238,18 +238,21 @@ def run_app(
     db: DbOption = store.DEFAULT_DB_PATH,
     port: PortOption = 8501,
     catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
+    host: Annotated[str, typer.Option(
+        help="Address to listen on: 127.0.0.1 (this machine only), or 0.0.0.0 inside a "
+             "container whose port only a proxy reaches.")] = "127.0.0.1",
 ) -> None:
-    """Start the dashboard on 127.0.0.1; exits with the dashboard's exit code."""
+    """Start the dashboard (on 127.0.0.1 unless --host); exits with its exit code."""
     load_catalogue(catalogue)  # a broken catalogue stops here, with its error
     _require_store(db)
     env = {**os.environ, "OTKLIK_DB": db if isinstance(db, str) else str(Path(db).resolve()),
            "OTKLIK_CATALOGUE": str(Path(catalogue).resolve())}
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-               "--server.address", "127.0.0.1", "--server.port", str(port),
+               "--server.address", host, "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false",
                # a served dashboard watches no files: no reruns, no inotify queue overflowing
                "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
-    console.print(f"dashboard: http://127.0.0.1:{port}")
+    console.print(f"dashboard: http://{host}:{port}")
     raise typer.Exit(subprocess.call(command, env=env))
 
 
