@@ -156,7 +156,11 @@ def worker_failures(failed) -> str:
             return f"died (signal {-result.exit_code})"
         return f"died (exit code {result.exit_code})"
 
-    return "; ".join(f"worker {result.worker} {why(result)}" for result in failed)
+    by_reason: dict[str, list[str]] = {}
+    for result in failed:
+        by_reason.setdefault(why(result), []).append(result.worker)
+    return "; ".join(f"worker{'s' if len(names) > 1 else ''} {', '.join(names)} {reason}"
+                     for reason, names in by_reason.items())
 
 
 def _print_tag_counts(counts: dict) -> None:

@@ -16,7 +16,9 @@ from conftest import ROOT
 from test_tagger import lexicon_sentiment
 
 import store
+from cli import worker_failures
 from config.catalogue import load_catalogue
+from nlp.tag_workers import WorkerResult
 from nlp.tagger import Tagger, tag_pending
 from store.claims import Worker, claim_batch, keep_leased, release, renew
 from store.locks import hold
@@ -231,3 +233,10 @@ def test_a_tagger_waits_for_an_analysis(db_path):
         refused = _otklik("tag", "--db", str(db_path), "--wait", "0")
         out, err = refused.communicate(timeout=300)
     assert refused.returncode == 75 and "otklik analyze (pid" in err, out + err
+
+
+def test_workers_that_failed_alike_are_named_in_one_line():
+    ended = [WorkerResult("h:1", failure="no model"), WorkerResult("h:2", failure="no model"),
+             WorkerResult("h:3", exit_code=-9)]
+    assert worker_failures(ended) == ("workers h:1, h:2 failed: no model; "
+                                      "worker h:3 died (signal 9)")
