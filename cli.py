@@ -44,6 +44,7 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: nothing is wrong, but the work was not done; try 
 PortOption = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
 MAX_SEARCH_RESULTS = 1000
 MAX_BATCH_SIZE = 4096
+MAX_TAG_WORKERS = 64
 
 app = typer.Typer(
     help="Otklik: social listening and community feedback mining for CX teams.",
@@ -118,28 +119,106 @@ def tag(
     batch_size: Annotated[int, typer.Option(min=1, max=MAX_BATCH_SIZE)] = 64,
     catalogue: Annotated[Path, typer.Option(help="Catalogue file.")] = DEFAULT_CATALOGUE,
     wait: WaitOption = 3600,
+    workers: Annotated[int, typer.Option(
+        min=1, max=MAX_TAG_WORKERS,
+        help="Tagging processes on this machine, each with its own models.")] = 1,
 ) -> None:
     """Tag mentions that are untagged, edited, or tagged by older models or catalogue:
     language, sentiment, brands, products, touchpoints and intents, with evidence.
-    One tag or analyze run at a time per store: a second one waits (--wait) for it."""
-    from nlp.tagger import Tagger, count_pending, tag_pending
-    from nlp.touchpoint_learning import prepare
+    Taggers share the work: --workers here, and other `otklik tag` runs on this or other
+    machines using the same store, each claim their own batches. An analyze run waits
+    (--wait) for them, and they for it."""
+    from nlp.tag_workers import TagJob, run_workers, tag_store
 
     _require_store(db)
-    tagger = Tagger.default(catalogue)
-    with _one_at_a_time(db, "otklik tag", wait), store.open_db(db) as database:
-        with console.status("checking the touchpoint model…"):
-            fitted = prepare(database, tagger)
-        if fitted.fitted:
-            _print_fit(fitted)
-        pending = count_pending(database, tagger)
-        with _progress() as progress:
-            task = progress.add_task("tagging", total=pending)
-            counts = tag_pending(database, tagger, batch_size,
-                                 lambda n: progress.advance(task, n))
+    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else 0
+    job = TagJob(str(db), str(catalogue), batch_size, wait, threads)
+    if workers == 1:
+        with _TagDisplay(db, wait, spinner=True) as display:
+            counts = tag_store(job, display)
+        _print_tag_counts(counts)
+        return
+    with _one_at_a_time(db, "otklik tag", wait, shared=True), _TagDisplay(db, wait) as display:
+        ended = run_workers(job, workers, display)
+    for result in ended:
+        if result.counts is not None:
+            console.print(f"worker {result.worker}: tagged {result.counts['tagged']}, "
+                          f"failed {result.counts['failed']}, cut {result.counts['cut']}, "
+                          f"embedded {result.counts['embedded']}", highlight=False)
+    _print_tag_counts({key: sum(r.counts[key] for r in ended if r.counts)
+                       for key in ("tagged", "failed", "cut", "embedded")})
+    if busy := next((r.busy for r in ended if r.busy is not None), None):
+        raise LockBusy("derive", busy)
+    if failed := [r for r in ended if not r.ok]:
+        raise CommandError(worker_failures(failed))
+
+
+def worker_failures(failed) -> str:
+    """One line naming the workers that failed or died, and why."""
+    def why(result) -> str:
+        if result.failure:
+            return f"failed: {result.failure}"
+        if result.exit_code is not None and result.exit_code < 0:
+            return f"died (signal {-result.exit_code})"
+        return f"died (exit code {result.exit_code})"
+
+    by_reason: dict[str, list[str]] = {}
+    for result in failed:
+        by_reason.setdefault(why(result), []).append(result.worker)
+    return "; ".join(f"worker{'s' if len(names) > 1 else ''} {', '.join(names)} {reason}"
+                     for reason, names in by_reason.items())
+
+
+def _print_tag_counts(counts: dict) -> None:
     console.print(f"tagged {counts['tagged']} mentions ({counts['failed']} failed, "
                   f"{counts['cut']} too long and tagged from their start only, "
                   f"{counts['embedded']} complaint embeddings kept)")
+
+
+class _TagDisplay:
+    """``otklik tag``'s stderr: waiting lines, the touchpoint fit, one progress bar over all
+    workers (the events of ``nlp.tag_workers.TagEvents``)."""
+
+    def __init__(self, db: Path, wait: float, spinner: bool = False):
+        self.db, self.wait, self.spinner = db, wait, spinner
+        self.bar, self.task, self.status = _progress(), None, None
+
+    def __enter__(self) -> _TagDisplay:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop_status()
+        self.bar.stop()
+
+    def waiting(self, lock: str, holder: dict) -> None:
+        what = "to fit the touchpoint model" if lock == "fit" else f"to finish on {self.db}"
+        print(f"waiting up to {self.wait:.0f} s for {describe_holder(holder)} {what}",
+              file=sys.stderr)
+
+    def checking(self) -> None:
+        if self.spinner:
+            self.status = console.status("checking the touchpoint model…")
+            self.status.start()
+
+    def fitted(self, report) -> None:
+        self._stop_status()
+        if report.fitted:
+            _print_fit(report)
+
+    def pending(self, count: int) -> None:
+        if self.task is None:
+            self.bar.start()
+            self.task = self.bar.add_task("tagging", total=count)
+        elif count > self.bar.tasks[0].total:
+            self.bar.update(self.task, total=count)
+
+    def progress(self, count: int) -> None:
+        self.bar.advance(self.task, count)
+
+    def _stop_status(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
 
 
 @app.command("fit-touchpoints")
@@ -191,8 +270,8 @@ def analyze(
     advocates, and report social NPS, share of voice, customers at risk and unanswered
     community questions. With --webhook, each new, grown or ended incident is posted once
     (one message per incident); a failed post is tried again on the next run.
-    One tag or analyze run at a time per store: a second one waits (--wait) for it, so an
-    analysis never reads a half-tagged store."""
+    One analyze run at a time per store, and none while taggers run: it waits (--wait) for
+    them, so an analysis never reads a half-tagged store."""
     import json
 
     from insights import daily, report
@@ -583,15 +662,16 @@ def _print_summary(summary: dict) -> None:
                   f"unanswered, {asked['answered_by_brand']} answered by the brand")
 
 
-def _one_at_a_time(db: Path, job: str, wait: float):
-    """Hold the store's lock for tagging and analysis, saying what it waits for."""
+def _one_at_a_time(db: Path, job: str, wait: float, shared: bool = False):
+    """Hold the store's lock for tagging (``shared``: taggers side by side) and analysis (one
+    at a time, and never while taggers run), saying what it waits for."""
 
     def waiting(holder: dict) -> None:
         print(f"waiting up to {wait:.0f} s for {describe_holder(holder)} to finish on "
               f"{store.describe_store(db)}",
               file=sys.stderr)
 
-    return hold(db, "derive", job, wait_seconds=wait, on_wait=waiting)
+    return hold(db, "derive", job, wait_seconds=wait, on_wait=waiting, shared=shared)
 
 
 def crawl_exit_code(results: dict[str, dict]) -> int:

@@ -2,7 +2,9 @@
 touchpoints and intents with their evidence, and keeps embeddings of complaints.
 
 Resumable by design: each batch is written in one transaction, and only mentions without
-tags from the current models (or whose text changed) are read, shortest first.
+tags from the current models (or whose text changed) are read, shortest first. Several
+taggers share the work: each claims its batches (``store.claims``), so none tags a mention
+another holds, and the batch of one that died is taken up again.
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ from nlp.language import detect_language
 from nlp.sentence_reader import SeparatePasses, SharedPass
 from nlp.stance import hit_sentiments, mention_sentiment
 from nlp.touchpoint_model import TouchpointModel
+from store import claims
+from store.claims import Worker
 from store.embeddings import write_embeddings
-from store.tags import HitRecord, Tag, pending_mentions, write_mention_tags
+from store.tags import HitRecord, Tag, write_mention_tags
+from store.tags import count_pending as count_untagged
 
 logger = logging.getLogger(__name__)
 TAGGER_VERSION = "2"
 EMBEDDING_MODEL = "multilingual-e5-small"
+LEASE_SECONDS = 120  # a claimed batch is free again this long after its worker stops renewing
 
 
 class ModelUnavailable(ValueError):
@@ -164,41 +170,77 @@ class TaggedMention:
 
 
 def tag_pending(db: Database, tagger: Tagger, batch_size: int = 64,
-                progress: Callable[[int], None] | None = None) -> dict:
+                progress: Callable[[int], None] | None = None, *, worker: Worker | None = None,
+                lease_seconds: float = LEASE_SECONDS) -> dict:
     """Tag every mention that needs it, batch by batch; returns counts (``cut``: mentions
     too long for the pipeline, of which only the start was tagged).
 
-    A mention that cannot be tagged is logged, counted and marked with an error tag of this
-    version, so the run goes on and does not retry it until the models change.
+    Each batch is claimed for ``worker`` (default: this process) first, so taggers running
+    side by side share the work. A mention that cannot be tagged is logged, counted and
+    marked with an error tag of this version, so the run goes on and does not retry it until
+    the models change.
     """
+    worker = worker or Worker.this_process()
     counts = {"tagged": 0, "failed": 0, "cut": 0, "embedded": 0}
-    while rows := pending_mentions(db, "sentiment", tagger.version, batch_size):
+    with claims.keep_leased(db, worker, lease_seconds):
         try:
-            results = tagger.tag_batch(rows)
-        except Exception:  # one bad text must not stop the run: find it row by row
-            results, failures = [], []
-            for row in rows:
-                try:
-                    results += tagger.tag_batch([row])
-                except Exception as error:
-                    failures.append((row, error))
-            if len(failures) == len(rows) > 1:
-                raise ModelUnavailable(
-                    f"every mention of a batch failed: {failures[0][1]}") from failures[0][1]
-            for row, error in failures:
-                logger.warning("cannot tag mention %s: %s", row[0], error)
-                results.append(_failed(row, tagger.version, error))
-                counts["failed"] += 1
-        with db.atomic():
-            for result in results:
-                write_mention_tags(db, result.mention_id, result.tags, result.hits,
-                                   tagger.version)
-            counts["embedded"] += _embed_complaints(db, tagger, results)
-        counts["tagged"] += len(results) - sum(1 for r in results if r.sentiment is None)
-        counts["cut"] += sum(1 for r in results if r.cut)
-        if progress:
-            progress(len(rows))
+            while rows := claims.claim_batch(db, worker, batch_size, lease_seconds,
+                                             tag="sentiment", version=tagger.version):
+                results, failed = _tag_rows(tagger, rows)
+                written = _write_batch(db, tagger, worker, results, counts)
+                counts["failed"] += sum(1 for r in written if r.mention_id in failed)
+                counts["tagged"] += sum(1 for r in written if r.sentiment is not None)
+                counts["cut"] += sum(1 for r in written if r.cut)
+                if progress:
+                    progress(len(rows))
+        finally:  # a run that stops early frees its batch for the others at once
+            _release(db, worker)
     return counts
+
+
+def _tag_rows(tagger: Tagger, rows) -> tuple[list[TaggedMention], set[str]]:
+    """The batch's results and the ids of the mentions that failed (marked, see above)."""
+    try:
+        return tagger.tag_batch(rows), set()
+    except Exception:  # one bad text must not stop the run: find it row by row
+        results, failures = [], []
+        for row in rows:
+            try:
+                results += tagger.tag_batch([row])
+            except Exception as error:
+                failures.append((row, error))
+        if len(failures) == len(rows) > 1:
+            raise ModelUnavailable(
+                f"every mention of a batch failed: {failures[0][1]}") from failures[0][1]
+        for row, error in failures:
+            logger.warning("cannot tag mention %s: %s", row[0], error)
+            results.append(_failed(row, tagger.version, error))
+        return results, {row[0] for row, _ in failures}
+
+
+def _write_batch(db: Database, tagger: Tagger, worker: Worker, results: list[TaggedMention],
+                 counts: dict) -> list[TaggedMention]:
+    """Write the tags of the mentions ``worker`` still holds and drop its claims, in one
+    transaction; returns what was written. A mention whose claim ran out and went to another
+    worker (or was erased) is left to it, never overwritten."""
+    with db.atomic():
+        held = claims.held_by(db, worker)
+        written = [result for result in results if result.mention_id in held]
+        for result in written:
+            write_mention_tags(db, result.mention_id, result.tags, result.hits, tagger.version)
+        counts["embedded"] += _embed_complaints(db, tagger, written)
+        claims.release(db, worker)
+    if len(written) < len(results):
+        logger.warning("%s lost %d claimed mentions to another tagger before writing them",
+                       worker.id, len(results) - len(written))
+    return written
+
+
+def _release(db: Database, worker: Worker) -> None:
+    try:
+        claims.release(db, worker)
+    except Exception as error:  # noqa: BLE001 (the claims' lease runs out by itself)
+        logger.warning("cannot drop the claims of %s: %s", worker.id, error)
 
 
 def _embed_complaints(db: Database, tagger: Tagger, results: list[TaggedMention]) -> int:
@@ -218,5 +260,5 @@ def _failed(row, version: str, error: Exception) -> TaggedMention:
 
 
 def count_pending(db: Database, tagger: Tagger) -> int:
-    """How many mentions the tagger would tag now."""
-    return len(pending_mentions(db, "sentiment", tagger.version, limit=-1))
+    """How many mentions the tagger would tag now (those other taggers hold included)."""
+    return count_untagged(db, "sentiment", tagger.version)

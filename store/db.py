@@ -161,6 +161,14 @@ def open_db(path: str | Path = DEFAULT_DB_PATH, *, migrate: bool = True):
     return db
 
 
+
+def database_file(db: sqlite_utils.Database) -> str | None:
+    """The file of an open store, for a second connection to it (``None`` in memory)."""
+    for _, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return file or None
+    return None
+
 def _refuse_foreign(conn: sqlite3.Connection, path) -> None:
     """Refuse a SQLite file that holds tables but is not an Otklik store, before anything
     (the WAL mode, the migrations) changes it; a file that is no database raises

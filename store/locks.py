@@ -2,8 +2,10 @@
 
 A lock is an advisory ``flock`` on a file beside the database (``otklik.db.analyze.lock``):
 the kernel releases it when its process ends, however it ends, so a ``kill -9`` or a reboot
-never leaves a stale lock behind. The file records who holds the lock, for the message
-that a second process prints while it waits or gives up.
+never leaves a stale lock behind. A lock is held by one process, or ``shared`` by several
+(taggers side by side) while no one holds it alone. The file records who holds the lock (the
+latest of those sharing it), for the message that another process prints while it waits or
+gives up.
 """
 
 from __future__ import annotations
@@ -51,11 +53,13 @@ def describe_holder(holder: dict) -> str:
 
 @contextmanager
 def hold(db_path: str | Path, name: str, job: str, *, wait_seconds: float = 0,
-         on_wait: Callable[[dict], None] | None = None) -> Iterator[None]:
-    """Hold the lock ``name`` of the store at ``db_path`` while the block runs.
+         on_wait: Callable[[dict], None] | None = None, shared: bool = False) -> Iterator[None]:
+    """Hold the lock ``name`` of the store at ``db_path`` while the block runs, alone or
+    (``shared``) with other processes that share it.
 
-    If another process holds it, wait up to ``wait_seconds`` (calling ``on_wait(holder)``
-    once, so the caller can say what it waits for), then raise :class:`LockBusy`.
+    If another process holds it in a way that excludes this one, wait up to ``wait_seconds``
+    (calling ``on_wait(holder)`` once, so the caller can say what it waits for), then raise
+    :class:`LockBusy`.
     """
     path = lock_path(db_path, name)
     if path is None:
@@ -64,7 +68,8 @@ def hold(db_path: str | Path, name: str, job: str, *, wait_seconds: float = 0,
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the block)
     try:
-        _acquire(handle, name, wait_seconds, on_wait)
+        _acquire(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX, name, wait_seconds,
+                 on_wait)
         handle.seek(0)
         handle.truncate()
         handle.write(json.dumps({"job": job, "pid": os.getpid(), "host": socket.gethostname(),
@@ -73,20 +78,21 @@ def hold(db_path: str | Path, name: str, job: str, *, wait_seconds: float = 0,
         try:
             yield
         finally:
-            handle.seek(0)
-            handle.truncate()
+            if not shared or _alone(handle):  # the others sharing it keep the record
+                handle.seek(0)
+                handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
     finally:
         handle.close()
 
 
-def _acquire(handle, name: str, wait_seconds: float,
+def _acquire(handle, mode: int, name: str, wait_seconds: float,
              on_wait: Callable[[dict], None] | None) -> None:
     deadline = time.monotonic() + wait_seconds
     told = False
     while True:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, mode | fcntl.LOCK_NB)
             return
         except BlockingIOError:
             holder = _holder(handle)
@@ -96,6 +102,16 @@ def _acquire(handle, name: str, wait_seconds: float,
                 on_wait(holder)
                 told = True
             time.sleep(POLL_SECONDS)
+
+
+def _alone(handle) -> bool:
+    """Whether no other process shares the lock (then this one holds it alone; else it may
+    hold nothing more, which suits a process about to let go)."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
 
 
 def _holder(handle) -> dict:

@@ -618,6 +618,27 @@ def m018_touchpoint_models(db: Database) -> None:
         db.execute("ALTER TABLE corrections ADD COLUMN sentence INTEGER")
 
 
+
+@MIGRATIONS()
+def m019_tag_claims(db: Database) -> None:
+    """Mentions a tagging worker has claimed (``worker``: ``host:pid``), until it writes their
+    tags or its lease (ISO time) runs out; the rows of one claim share ``claimed_at``."""
+    _run(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS tag_claims (
+            mention_id TEXT PRIMARY KEY REFERENCES mentions(id) ON DELETE CASCADE,
+            worker TEXT NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            claimed_at TEXT NOT NULL,
+            lease_until TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS tag_claims_worker ON tag_claims (worker);
+        CREATE INDEX IF NOT EXISTS tag_claims_lease ON tag_claims (lease_until)
+        """,
+    )
+
 def _mention_dependants(db: Database) -> list[tuple[str, str]]:
     """Every ``(table, column)`` whose foreign key names ``mentions.id``."""
     tables = [row[0] for row in db.execute(

@@ -42,22 +42,18 @@ class HitRecord:
     extra: dict | None = None
 
 
-def pending_mentions(
-    db: Database, name: str, model_version: str, limit: int = 1000
-) -> list[tuple[str, str, str]]:
-    """Mentions with no ``name`` tag from this model version on their current text.
+# Mentions with no ``name`` tag from this model version on their current text: untagged,
+# edited since, or tagged by older models or another catalogue. One query, read whole to
+# count what is left and, with ``NOT EXISTS`` a claim, to claim batches (store.claims).
+PENDING = """FROM mentions m LEFT JOIN tags t ON t.mention_id = m.id AND t.name = ?
+    WHERE (t.mention_id IS NULL OR t.model_version != ? OR t.content_hash != m.content_hash)"""
+SHORTEST_FIRST = "ORDER BY length(m.text), m.seq"  # batches hold texts of similar length
 
-    Returns ``(mention_id, text, content_hash)``, shortest texts first so that batches hold
-    texts of similar length.
-    """
-    return db.execute(
-        """SELECT m.id, m.text, m.content_hash FROM mentions m
-           LEFT JOIN tags t ON t.mention_id = m.id AND t.name = ?
-           WHERE t.mention_id IS NULL OR t.model_version != ? OR t.content_hash != m.content_hash
-           ORDER BY length(m.text), m.seq
-           LIMIT ?""",
-        [name, model_version, limit],
-    ).fetchall()
+
+def count_pending(db: Database, name: str, model_version: str) -> int:
+    """How many mentions have no ``name`` tag from ``model_version`` on their current text
+    (claimed ones included: they are not done yet)."""
+    return db.execute(f"SELECT count(*) {PENDING}", [name, model_version]).fetchone()[0]
 
 
 def write_tags(db: Database, tags: Iterable[Tag]) -> int:
