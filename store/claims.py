@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from sqlite_utils import Database
 
 from store.crawl_state import process_alive
-from store.db import database_file, open_db
+from store.db import open_db
 from store.tags import PENDING, SHORTEST_FIRST
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def claim_batch(db: Database, worker: Worker, size: int, lease_seconds: float, *
             f"""INSERT INTO tag_claims (mention_id, worker, host, pid, claimed_at, lease_until)
                 SELECT m.id, ?, ?, ?, ?, ? {PENDING}
                   AND NOT EXISTS (SELECT 1 FROM tag_claims c WHERE c.mention_id = m.id)
-                {SHORTEST_FIRST} LIMIT ?
+                {SHORTEST_FIRST} LIMIT ?{_skip_locked(db, "m")}
                 ON CONFLICT (mention_id) DO NOTHING""",
             [worker.id, worker.host, worker.pid, stamp(now),
              stamp(now + timedelta(seconds=lease_seconds)), tag, version, max(0, size - held)])
@@ -74,6 +74,17 @@ def claim_batch(db: Database, worker: Worker, size: int, lease_seconds: float, *
             f"""SELECT m.id, m.text, m.content_hash FROM tag_claims c
                 JOIN mentions m ON m.id = c.mention_id
                 WHERE c.worker = ? {SHORTEST_FIRST}""", [worker.id]).fetchall()
+
+
+def _skip_locked(db: Database, table: str) -> str:
+    """PostgreSQL: lock the rows chosen, passing over those another claim is locking (its
+    claimers run side by side); SQLite's writers take turns, so nothing is needed."""
+    return f" FOR UPDATE OF {table} SKIP LOCKED" if db.dialect == "postgresql" else ""
+
+
+def _locked(db: Database) -> str:
+    """PostgreSQL: keep the rows read until the transaction ends (a takeover waits)."""
+    return " FOR UPDATE" if db.dialect == "postgresql" else ""
 
 
 def free_stale(db: Database, now: datetime, host: str | None = None) -> int:
@@ -98,7 +109,7 @@ def free_stale(db: Database, now: datetime, host: str | None = None) -> int:
 def held_by(db: Database, worker: Worker) -> set[str]:
     """The mentions ``worker`` holds now (read inside the transaction that writes them)."""
     return {mention for (mention,) in db.execute(
-        "SELECT mention_id FROM tag_claims WHERE worker = ?", [worker.id])}
+        f"SELECT mention_id FROM tag_claims WHERE worker = ?{_locked(db)}", [worker.id])}
 
 
 def release(db: Database, worker: Worker) -> int:
@@ -121,7 +132,7 @@ def keep_leased(db: Database, worker: Worker, lease_seconds: float) -> Iterator[
     """Renew ``worker``'s claims from a background thread (its own connection) while the
     block runs, every third of the lease, so that a long batch keeps its mentions. An
     in-memory store has no other process to take them: nothing is renewed."""
-    path = database_file(db)
+    path = db.location()
     if path is None:
         yield
         return

@@ -124,6 +124,13 @@ class StoreDatabase(sqlite_utils.Database):
         """The column names of ``table``, in order."""
         return [row[1] for row in self.execute(f"PRAGMA table_info('{table}')")]
 
+    def location(self) -> str | None:
+        """What ``open_db`` takes to open this store again (``None`` in memory)."""
+        for _, name, file in self.execute("PRAGMA database_list").fetchall():
+            if name == "main":
+                return file or None
+        return None
+
     def stream(self, statement: str, batch: int) -> Iterator[list[tuple]]:
         """The rows of a query, ``batch`` at a time, without holding them all in memory."""
         cursor = self.conn.execute(statement)
@@ -161,13 +168,6 @@ def open_db(path: str | Path = DEFAULT_DB_PATH, *, migrate: bool = True):
     return db
 
 
-
-def database_file(db: sqlite_utils.Database) -> str | None:
-    """The file of an open store, for a second connection to it (``None`` in memory)."""
-    for _, name, file in db.execute("PRAGMA database_list").fetchall():
-        if name == "main":
-            return file or None
-    return None
 
 def _refuse_foreign(conn: sqlite3.Connection, path) -> None:
     """Refuse a SQLite file that holds tables but is not an Otklik store, before anything

@@ -1,11 +1,12 @@
 """Named locks of one store, held by a process for as long as it runs a job on it.
 
-A lock is an advisory ``flock`` on a file beside the database (``otklik.db.analyze.lock``):
-the kernel releases it when its process ends, however it ends, so a ``kill -9`` or a reboot
-never leaves a stale lock behind. A lock is held by one process, or ``shared`` by several
-(taggers side by side) while no one holds it alone. The file records who holds the lock (the
-latest of those sharing it), for the message that another process prints while it waits or
-gives up.
+A SQLite store's lock is an advisory ``flock`` on a file beside the database
+(``otklik.db.analyze.lock``): the kernel releases it when its process ends, however it ends,
+so a ``kill -9`` or a reboot never leaves a stale lock behind. A lock is held by one
+process, or ``shared`` by several (taggers side by side) while no one holds it alone. The
+file records who holds the lock (the latest of those sharing it), for the message that
+another process prints while it waits or gives up. A PostgreSQL store's locks are its
+advisory locks (``store.server_locks``), which hold across machines.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from store.mentions import utc_now
+from store.postgres import is_postgres_url
+from store.server_locks import hold_advisory
 
 POLL_SECONDS = 0.2
 
@@ -59,8 +62,14 @@ def hold(db_path: str | Path, name: str, job: str, *, wait_seconds: float = 0,
 
     If another process holds it in a way that excludes this one, wait up to ``wait_seconds``
     (calling ``on_wait(holder)`` once, so the caller can say what it waits for), then raise
-    :class:`LockBusy`.
+    :class:`LockBusy`. A PostgreSQL store's locks are its advisory locks
+    (``store.server_locks``), held across machines.
     """
+    if is_postgres_url(db_path):
+        with hold_advisory(db_path, name, job, shared=shared, wait_seconds=wait_seconds,
+                           on_wait=on_wait):
+            yield
+        return
     path = lock_path(db_path, name)
     if path is None:
         yield

@@ -135,6 +135,10 @@ class PostgresDatabase:
         """Refresh the planner's statistics."""
         self.execute("ANALYZE")
 
+    def location(self) -> str:
+        """What ``open_db`` takes to open this store again."""
+        return self.url
+
     def columns_of(self, table: str) -> list[str]:
         """The column names of ``table``, in order."""
         return [name for (name,) in self.execute(
