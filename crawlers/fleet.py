@@ -21,7 +21,7 @@ import socket
 
 import redis
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from scrapy.http import Request
 from scrapy.utils.asyncio import create_looping_call
 from scrapy_redis.dupefilter import RFPDupeFilter
@@ -34,6 +34,7 @@ from crawlers.spiders.base import THREAD_FORGOTTEN
 logger = logging.getLogger(__name__)
 BEATS_PER_TIMEOUT = 5
 MAX_BEAT_SECONDS = 0.5
+REDIS_LOST = "fleet Redis unavailable"  # the close reason: the round's end cannot be known
 
 
 def fleet_settings(settings, redis_url: str, source_id: str) -> dict:
@@ -142,8 +143,11 @@ class FleetScheduler(Scheduler):
 
     def spider_idle(self, spider) -> None:
         """Out of work here: stop if the round is complete, else wait for the others."""
-        self._release_finished()
-        verdict, requeued = self.frontier.settle(self.round)
+        try:
+            self._release_finished()
+            verdict, requeued = self.frontier.settle(self.round)
+        except redis.RedisError as error:
+            raise CloseSpider(f"{REDIS_LOST}: {error}") from None
         if requeued:
             logger.warning("%d requests of a stopped worker of %s went back to the queue",
                            requeued, self.frontier.prefix)
