@@ -57,12 +57,20 @@ def worker_id() -> str:
 
 class ClaimingQueue(PriorityQueue):
     """scrapy-redis's priority queue whose pop moves the request to the worker's own
-    processing set; ``claims`` maps each popped request to its encoded form."""
+    processing set (``claims`` maps each popped request to its encoded form), and whose push
+    checks the dupefilter in the same Redis step, so that a worker killed in between never
+    leaves a request marked seen but not queued."""
 
     def __init__(self, server, spider, key, frontier: Frontier):
         super().__init__(server, spider, key)
         self.frontier = frontier
         self.claims: dict[Request, bytes] = {}
+
+    def push_unseen(self, request: Request, fingerprint: str | None) -> bool:
+        """Queue ``request`` unless ``fingerprint`` was seen this round (see
+        :meth:`Frontier.enqueue`)."""
+        return self.frontier.enqueue(self._encode_request(request), -request.priority,
+                                     fingerprint)
 
     def pop(self, timeout=0):
         data = self.frontier.claim()
@@ -80,7 +88,7 @@ class FleetScheduler(Scheduler):
         super().__init__(frontier.server, persist=True, queue_key=frontier.requests_key,
                          dupefilter=RFPDupeFilter(frontier.server, frontier.dupefilter_key))
         self.crawler, self.frontier = crawler, frontier
-        self.crawl_stats = crawler.stats  # scrapy-redis's own counting uses a deprecated call
+        self.crawl_stats = crawler.stats
         self.round, self.seeding = 0, False
         self.start_requests: list[Request] = []
         self.beat_seconds = min(MAX_BEAT_SECONDS, frontier.timeout_ms / 1000 / BEATS_PER_TIMEOUT)
@@ -121,10 +129,12 @@ class FleetScheduler(Scheduler):
                            requeued, self.frontier.prefix)
 
     def enqueue_request(self, request):
-        queued = super().enqueue_request(request)
-        if queued:
-            self.crawl_stats.inc_value("otklik/fleet/queued")
-        return queued
+        fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
+        if not self.queue.push_unseen(request, fingerprint):
+            self.df.log(request, self.spider)
+            return False
+        self.crawl_stats.inc_value("otklik/fleet/queued")
+        return True
 
     def next_request(self):
         request = self.queue.pop()

@@ -40,6 +40,12 @@ if redis.call('SET', KEYS[4], ARGV[1], 'NX', 'PX', ARGV[2]) then return {round, 
 return {round, 0}
 """
 
+ENQUEUE = """
+if ARGV[3] ~= '' and redis.call('SADD', KEYS[2], ARGV[3]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+return 1
+"""
+
 CLAIM = """
 local top = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #top == 0 then return false end
@@ -147,9 +153,9 @@ class Frontier:
         self.dupefilter_key = f"{prefix}:dupefilter"
         self.processing_key = f"{prefix}:processing:{worker}"
         self.alive_key = f"{prefix}:alive:{worker}"
-        self._join, self._claim, self._beat, self._seeded, self._leave, self._settle = (
-            server.register_script(script) for script in (JOIN, CLAIM, BEAT, SEEDED, LEAVE,
-                                                           SETTLE))
+        (self._join, self._enqueue, self._claim, self._beat, self._seeded, self._leave,
+         self._settle) = (server.register_script(script) for script in (
+            JOIN, ENQUEUE, CLAIM, BEAT, SEEDED, LEAVE, SETTLE))
 
     def _key(self, name: str) -> str:
         return f"{self.prefix}:{name}"
@@ -166,6 +172,13 @@ class Frontier:
         """The start requests of ``round_`` are all in the queue."""
         self._seeded(keys=[self._key("seeded"), self._key("seeder")],
                      args=[round_, self.worker])
+
+    def enqueue(self, data: bytes, score: float, fingerprint: str | None) -> bool:
+        """Queue an encoded request unless its ``fingerprint`` was seen this round (``None``:
+        queue it anyway), in one step, so that no request is ever marked seen but not
+        queued; True if it was queued."""
+        return bool(self._enqueue(keys=[self.requests_key, self.dupefilter_key],
+                                  args=[data, score, fingerprint or ""]))
 
     def claim(self) -> bytes | None:
         """Take the first queued request (kept as this worker's until :meth:`release`)."""

@@ -124,7 +124,7 @@ def _run_spiders(sources, db_path, sources_path, jobs_dir, on_item, overrides,
         crawlers[source.id] = crawler
         process.crawl(crawler, source=source.id)
     process.start()
-    results = {source_id: crawler.stats.get_stats() for source_id, crawler in crawlers.items()}
+    results = {source_id: _final_stats(crawler) for source_id, crawler in crawlers.items()}
     if jobs_dir:
         for source_id, stats in results.items():
             finish_job_dir(Path(jobs_dir) / source_id, stats.get("finish_reason"))
@@ -132,6 +132,14 @@ def _run_spiders(sources, db_path, sources_path, jobs_dir, on_item, overrides,
     if failed:
         raise CrawlFailed(f"the crawl of {', '.join(failed)} did not run to the end; see the log")
     return results
+
+
+def _final_stats(crawler: Crawler) -> dict:
+    """A crawler's stats at its end; none for one whose spider could not even be created."""
+    try:
+        return crawler.stats.get_stats()
+    except RuntimeError:  # Scrapy sets the stats only once the spider exists
+        return {}
 
 
 def prepare_job_dir(job: Path) -> Path:

@@ -49,6 +49,7 @@ def _sources(tmp_path, base_url, source_id):
 
 
 def _worker(sources, db_path, redis_url) -> subprocess.Popen:
+    store.open_db(db_path).close()  # workers that start together then share a ready store
     env = {**os.environ, "OTKLIK_LOG_LEVEL": "WARNING", "OTKLIK_REDIS": redis_url}
     return subprocess.Popen(
         [sys.executable, str(ROOT / "cli.py"), "crawl", "--db", str(db_path), "--sources",
