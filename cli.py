@@ -93,19 +93,24 @@ def crawl(
                                                "killed crawl.")] = True,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Scrapy setting NAME=VALUE, e.g. --set DOWNLOAD_DELAY=1.")] = None,
+    redis: Annotated[str | None, typer.Option(
+        "--redis", envvar="OTKLIK_REDIS", help="Redis URL of a crawl fleet: every crawl "
+        "process given it shares each source's frontier (docs/fleet.md).")] = None,
 ) -> None:
     """Crawl sources into the store; re-crawls store only what is new or edited."""
-    from crawlers.run import crawl_sources, parse_setting  # noqa: I001 (scrapy loads lazily)
+    from crawlers.run import check_redis, crawl_sources, parse_setting  # noqa: I001 (lazy)
 
     chosen = select_sources(load_sources(sources_file), sources or [])
     if not chosen:
         raise CommandError(f"no enabled sources in {sources_file}")
-    jobs = _jobs_folder(db) if resume else None
+    if redis:
+        check_redis(redis)
+    jobs = _jobs_folder(db) if resume and not redis else None
     with _progress() as progress:
         tasks = {s.id: progress.add_task(s.id, total=None) for s in chosen}
         results = crawl_sources(
             chosen, db_path=db, sources_path=sources_file, jobs_dir=jobs,
-            on_item=lambda source_id: progress.advance(tasks[source_id]),
+            on_item=lambda source_id: progress.advance(tasks[source_id]), redis_url=redis,
             **dict(parse_setting(item) for item in set_ or []),
         )
     _print_crawl_results(results)
@@ -773,6 +778,11 @@ def _print_crawl_results(crawled: dict[str, dict]) -> None:
             f"{f'{refused} refused, ' if refused else ''}"
             f"finished: {crawl_stats.get('finish_reason', '?')}"
         )
+        if "fleet/worker" in counts:
+            console.print(f"{source_id}: fleet worker {counts['fleet/worker']}, round "
+                          f"{counts['fleet/round']}: {counts.get('fleet/claimed', 0)} pages "
+                          f"taken from the shared queue, {counts.get('fleet/requeued', 0)} "
+                          "put back from stopped workers", highlight=False)
         for flag in crawl_stats.get("otklik/flags", []):
             console.print(f"{source_id}: {flag}", style="bold red", highlight=False)
 

@@ -216,6 +216,15 @@ class StorePipeline:
                 self.stats.inc_value(key, count)
             return
 
+    def write_buffered(self) -> bool:
+        """Write the buffered posts now, unless the database refused them moments ago; True
+        when every post read so far is in the store."""
+        if self.db is None:
+            return True
+        if time.monotonic() >= self.retry_at:
+            self.flush()
+        return not self.batch
+
     def close_spider(self) -> None:
         if self.db is None:
             return

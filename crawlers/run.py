@@ -47,6 +47,7 @@ def crawl_sources(
     sources_path: str | Path,
     jobs_dir: str | Path | None = None,
     on_item: Callable[[str], None] | None = None,
+    redis_url: str | None = None,
     **overrides,
 ) -> dict[str, dict]:
     """Crawl ``sources`` to the end and return each one's final stats.
@@ -55,7 +56,15 @@ def crawl_sources(
     ``{"finish_reason": "busy", "otklik/busy": who}``. With ``jobs_dir``, each source keeps
     its request queue in ``jobs_dir/<id>`` (Scrapy's ``JOBDIR``), so a killed crawl resumes
     where it stopped.
+
+    With ``redis_url``, this process is one worker of a crawl fleet (:mod:`crawlers.fleet`):
+    each source's frontier is shared in Redis with every other worker, so neither the
+    per-source lock nor ``jobs_dir`` apply. An unusable Redis raises :class:`CrawlFailed`
+    before any crawling.
     """
+    if redis_url:
+        check_redis(redis_url)
+        return _run_spiders(sources, db_path, sources_path, None, on_item, overrides, redis_url)
     with ExitStack() as held:
         results: dict[str, dict] = {}
         mine = []
@@ -72,13 +81,21 @@ def crawl_sources(
             mine.append(source)
         if mine:
             results |= _run_spiders(mine, db_path, sources_path, jobs_dir, on_item, overrides)
-    failed = [source_id for source_id, stats in results.items() if "finish_reason" not in stats]
-    if failed:
-        raise CrawlFailed(f"the crawl of {', '.join(failed)} did not run to the end; see the log")
     return {source.id: results[source.id] for source in sources}
 
 
-def _run_spiders(sources, db_path, sources_path, jobs_dir, on_item, overrides) -> dict:
+def check_redis(url: str) -> None:
+    """Raise :class:`CrawlFailed` saying why, unless a Redis server answers at ``url``."""
+    from crawlers.frontier import FleetUnavailable, connect
+
+    try:
+        connect(url).close()
+    except FleetUnavailable as error:
+        raise CrawlFailed(str(error)) from None
+
+
+def _run_spiders(sources, db_path, sources_path, jobs_dir, on_item, overrides,
+                 redis_url=None) -> dict:
     settings = crawl_settings(db_path, sources_path, **overrides)
     process = CrawlerProcess(settings)
     loader = SpiderLoader.from_settings(settings)
@@ -92,6 +109,11 @@ def _run_spiders(sources, db_path, sources_path, jobs_dir, on_item, overrides) -
                 f"known kinds: {', '.join(sorted(loader.list()))}"
             ) from None
         crawler = process.create_crawler(spider_class)
+        if redis_url:
+            from crawlers.fleet import fleet_settings
+
+            crawler.settings.update(fleet_settings(settings, redis_url, source.id),
+                                    priority="cmdline")
         if jobs_dir:
             job = prepare_job_dir(Path(jobs_dir) / source.id)
             crawler.settings.set("JOBDIR", str(job), priority="cmdline")
@@ -102,11 +124,22 @@ def _run_spiders(sources, db_path, sources_path, jobs_dir, on_item, overrides) -
         crawlers[source.id] = crawler
         process.crawl(crawler, source=source.id)
     process.start()
-    results = {source_id: crawler.stats.get_stats() for source_id, crawler in crawlers.items()}
+    results = {source_id: _final_stats(crawler) for source_id, crawler in crawlers.items()}
     if jobs_dir:
         for source_id, stats in results.items():
             finish_job_dir(Path(jobs_dir) / source_id, stats.get("finish_reason"))
+    failed = [source_id for source_id, stats in results.items() if "finish_reason" not in stats]
+    if failed:
+        raise CrawlFailed(f"the crawl of {', '.join(failed)} did not run to the end; see the log")
     return results
+
+
+def _final_stats(crawler: Crawler) -> dict:
+    """A crawler's stats at its end; none for one whose spider could not even be created."""
+    try:
+        return crawler.stats.get_stats()
+    except RuntimeError:  # Scrapy sets the stats only once the spider exists
+        return {}
 
 
 def prepare_job_dir(job: Path) -> Path:

@@ -38,3 +38,8 @@ OTKLIK_STORE_ENABLED = True
 
 EXTENSIONS = {"crawlers.extensions.CrawlRunRecorder": 500}
 OTKLIK_CATALOGUE = os.environ.get("OTKLIK_CATALOGUE", "data/catalogue.yaml")
+
+# A crawl fleet (otklik crawl --redis URL): the seconds a worker may go without a heartbeat
+# before the others put the requests it holds back in the queue. DOWNLOAD_DELAY is then also
+# the shortest interval between two requests of the whole fleet to one domain.
+OTKLIK_FLEET_WORKER_TIMEOUT = 60  # above the store's 30 s wait for a busy database

@@ -15,6 +15,7 @@ from config.sources import DEFAULT_SOURCES, load_sources, select_sources
 from crawlers.encoding import BadEncoding
 
 THREADS_STATE = "threads"
+THREAD_FORGOTTEN = object()  # signal, with thread_key: the thread is to be looked at again
 
 
 class SourceSpider(scrapy.Spider):
@@ -97,6 +98,7 @@ class SourceSpider(scrapy.Spider):
     def forget_thread(self, thread_key: str) -> None:
         """Do not save this thread's signature: a page of it failed, so look again next time."""
         self.seen_threads.pop(thread_key, None)
+        self.crawler.signals.send_catch_log(THREAD_FORGOTTEN, thread_key=thread_key)
 
     def too_old(self, published_at: str | None) -> bool:
         """True for a post published before the source's ``since_days`` window."""
