@@ -68,14 +68,11 @@ class Window:
 def window(db: Database, first: str, last: str) -> Iterator[Window]:
     """A :class:`Window` read in one snapshot of the store (a read transaction), so that a
     refresh committing meanwhile cannot make a day count twice or not at all."""
-    owned = not db.conn.in_transaction
-    if owned:
-        db.execute("BEGIN")
-    try:
+    if db.conn.in_transaction:
         yield Window(db, first, last)
-    finally:
-        if owned:
-            db.execute("COMMIT")
+        return
+    with db.snapshot():
+        yield Window(db, first, last)
 
 
 def refresh(db: Database, batch_days: int = 7) -> int:

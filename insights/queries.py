@@ -30,7 +30,7 @@ def overview(db: Database) -> dict:
     ).fetchone()
     threads = db.execute(
         "SELECT count(*) FROM (SELECT DISTINCT source_id, thread_id FROM mentions "
-        "WHERE thread_id IS NOT NULL)"
+        "WHERE thread_id IS NOT NULL) threads"
     ).fetchone()[0]
     edited = db.execute("SELECT count(*) FROM mentions WHERE version > 1").fetchone()[0]
     first, last = db.execute("SELECT min(published_at), max(published_at) FROM mentions").fetchone()
@@ -113,12 +113,13 @@ def incident(db: Database, incident_id: int) -> dict | None:
 
 def incidents_between(db: Database, first: str, last: str) -> list[dict]:
     """Incidents under way at some time from ``first`` to ``last`` (ISO times), latest first."""
-    return _incidents(db, "WHERE started_at <= ? AND last_seen_at >= ?", [last, first], -1)
+    return _incidents(db, "WHERE started_at <= ? AND last_seen_at >= ?", [last, first], None)
 
 
-def _incidents(db: Database, where: str, params: list, limit: int) -> list[dict]:
-    rows = db.execute(f"SELECT * FROM incidents {where} ORDER BY last_seen_at DESC, id LIMIT ?",
-                      [*params, limit])
+def _incidents(db: Database, where: str, params: list, limit: int | None) -> list[dict]:
+    cut = "" if limit is None else " LIMIT ?"
+    rows = db.execute(f"SELECT * FROM incidents {where} ORDER BY last_seen_at DESC, id{cut}",
+                      [*params] if limit is None else [*params, limit])
     columns = [column[0] for column in rows.description]
     found = [decode_incident(dict(zip(columns, row, strict=True))) for row in rows.fetchall()]
     slices = incident_slices(db, [incident["id"] for incident in found])
@@ -321,7 +322,7 @@ def mention_evidence(db: Database, mention_ids: list[str]) -> dict[str, dict]:
     keys = ("kind", "key", "label", "sentiment", "confidence", "start", "end", "evidence",
             "method", "sentence", "extra")
     for mention, *row in db.execute(
-            """SELECT mention_id, kind, key, label, sentiment, confidence, start, end,
+            """SELECT mention_id, kind, key, label, sentiment, confidence, start, "end",
                       evidence, method, sentence, extra FROM hits
                WHERE mention_id IN (SELECT value FROM json_each(?))
                ORDER BY mention_id, start, id""", [ids]):

@@ -52,8 +52,9 @@ class StoreDatabase(sqlite_utils.Database):
     """
 
     @contextmanager
-    def atomic(self) -> Iterator[StoreDatabase]:
-        """One transaction (a savepoint when nested), holding the write lock from its start."""
+    def atomic(self, alone: str | None = None) -> Iterator[StoreDatabase]:
+        """One transaction (a savepoint when nested), holding the write lock from its start
+        (so it is ``alone`` among writers, whatever job it names)."""
         if self.conn.in_transaction:
             with super().atomic():
                 yield self
@@ -72,6 +73,16 @@ class StoreDatabase(sqlite_utils.Database):
                 self.conn.execute("ROLLBACK")
             raise
 
+
+    @contextmanager
+    def snapshot(self) -> Iterator[StoreDatabase]:
+        """A read transaction: every query inside sees the store as it was at its start."""
+        self.conn.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
 
     def has_table(self, name: str) -> bool:
         """Whether the store has a table ``name``."""

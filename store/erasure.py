@@ -70,8 +70,8 @@ def _erase(db: Database, source_id: str, identifier: str, handle: str) -> dict:
 
 def _may_name(alias: str) -> str:
     """SQL condition: rows of ``alias`` whose quotes, text or title may name someone."""
-    return (f"({alias}.quotes != '[]' OR instr({alias}.text, '@') "
-            f"OR instr(coalesce({alias}.title, ''), '@'))")
+    return (f"({alias}.quotes != '[]' OR instr({alias}.text, '@') > 0 "
+            f"OR instr(coalesce({alias}.title, ''), '@') > 0)")
 
 
 def _scrubbed(erased: Erased, title: str | None, text: str, quotes_json: str):
@@ -126,7 +126,7 @@ def _mask_evidence(db: Database, erased: Erased, mention: str) -> None:
     for table, key in (("tags", "name"), ("hits", "id")):
         for row_key, evidence in db.execute(
                 f"SELECT {key}, evidence FROM {table} WHERE mention_id = ? "
-                "AND instr(evidence, '@')", [mention]).fetchall():
+                "AND instr(evidence, '@') > 0", [mention]).fetchall():
             masked = erased.mask(evidence)
             if masked != evidence:
                 db.execute(f"UPDATE {table} SET evidence = ? WHERE mention_id = ? AND {key} = ?",

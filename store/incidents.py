@@ -16,6 +16,9 @@ from store.mentions import utc_now
 
 INCIDENT_COLUMNS = ("brand", "started_at", "last_seen_at", "state", "posts", "magnitude",
                     "period", "touchpoints", "products", "terms", "example_ids", "course")
+# Integer ids given as one JSON array parameter, and an alert's observed count.
+IDS = "(SELECT CAST(value AS INTEGER) FROM json_each(?))"
+OBSERVED = "CAST(json_extract(details, '$.observed') AS DOUBLE PRECISION)"
 _JSON_COLUMNS = ("touchpoints", "products", "terms", "example_ids", "course")
 
 
@@ -29,7 +32,7 @@ def alert_slices(db: Database, alert_ids: Iterable[int] | None = None) -> list[d
     their stored posts."""
     where, params = "", []
     if alert_ids is not None:
-        where = "WHERE a.id IN (SELECT value FROM json_each(?)) OR a.incident_id IS NULL"
+        where = f"WHERE a.id IN {IDS} OR a.incident_id IS NULL"
         params = [json.dumps(sorted(alert_ids))]
     rows = db.execute(
         f"""SELECT a.id, a.brand, a.product, a.touchpoint, a.started_at, a.last_seen_at,
@@ -62,7 +65,7 @@ def save_incidents(db: Database, incidents: Iterable[dict]) -> tuple[int, int]:
     with db.atomic():
         wanted = json.dumps(sorted(a for i in incidents for a in i["alert_ids"]))
         current = dict(db.execute(
-            "SELECT id, incident_id FROM alerts WHERE id IN (SELECT value FROM json_each(?))",
+            f"SELECT id, incident_id FROM alerts WHERE id IN {IDS}",
             [wanted]).fetchall())
         taken: set[int] = set()
         for incident in incidents:
@@ -91,7 +94,7 @@ def save_incidents(db: Database, incidents: Iterable[dict]) -> tuple[int, int]:
                 created += 1
             taken.add(incident_id)
             db.execute("UPDATE alerts SET incident_id = ? WHERE id IN "
-                       "(SELECT value FROM json_each(?))",
+                       f"{IDS}",
                        [incident_id, json.dumps(incident["alert_ids"])])
             if status == "acknowledged":
                 db.execute("UPDATE alerts SET status = 'acknowledged' "
@@ -154,11 +157,11 @@ def incident_slices(db: Database, incident_ids: Iterable[int]) -> dict[int, list
             "magnitude", "status", "started_at", "last_seen_at")
     out: dict[int, list[dict]] = {}
     for row in db.execute(
-            """SELECT incident_id, id, key, product, touchpoint,
-                      json_extract(details, '$.observed'), baseline, magnitude, status,
+            f"""SELECT incident_id, id, key, product, touchpoint,
+                      {OBSERVED}, baseline, magnitude, status,
                       started_at, last_seen_at
-               FROM alerts WHERE incident_id IN (SELECT value FROM json_each(?))
-               ORDER BY json_extract(details, '$.observed') DESC, key""",
+               FROM alerts WHERE incident_id IN {IDS}
+               ORDER BY {OBSERVED} DESC, key""",
             [json.dumps(list(incident_ids))]):
         entry = dict(zip(keys, row, strict=True))
         out.setdefault(entry.pop("incident_id"), []).append(entry)
@@ -184,7 +187,8 @@ def record_incident_delivery(db: Database, incident_id: int, phase: str, observe
                VALUES (?, ?, ?, ?, ?, 1, ?, ?)
                ON CONFLICT (incident_id, phase, observed) DO UPDATE SET
                    event = excluded.event, status = excluded.status,
-                   attempts = attempts + 1, error = excluded.error, sent_at = excluded.sent_at""",
+                   attempts = incident_deliveries.attempts + 1, error = excluded.error,
+                   sent_at = excluded.sent_at""",
             [incident_id, phase, observed, event, "failed" if error else "sent", error,
              utc_now()],
         )

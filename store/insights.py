@@ -101,7 +101,8 @@ def set_risk_status(db: Database, author_id: str, status: str, note: str | None 
         db.execute(
             """INSERT INTO risk_status (author_id, status, note, updated_at) VALUES (?, ?, ?, ?)
                ON CONFLICT (author_id) DO UPDATE SET status = excluded.status,
-               note = coalesce(excluded.note, note), updated_at = excluded.updated_at""",
+               note = coalesce(excluded.note, risk_status.note),
+               updated_at = excluded.updated_at""",
             [author_id, status, note, utc_now()],
         )
 

@@ -256,8 +256,8 @@ def _upsert_author(db: Database, source_id: str, mention: Mapping, now: str) -> 
            (id, source_id, handle, display_name, profile_url, first_seen, last_seen)
            VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET
-             display_name = coalesce(excluded.display_name, display_name),
-             profile_url = coalesce(excluded.profile_url, profile_url),
+             display_name = coalesce(excluded.display_name, authors.display_name),
+             profile_url = coalesce(excluded.profile_url, authors.profile_url),
              last_seen = excluded.last_seen""",
         [
             identifier,

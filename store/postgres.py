@@ -16,10 +16,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors, sql
+from psycopg.adapt import Loader
 from psycopg.pq import TransactionStatus
-from psycopg.types.numeric import FloatLoader
 
 from store.dialect import to_postgres
+from store.server_locks import lock_key
 
 MIGRATIONS_TABLE = "otklik_migrations"
 MIGRATION_LOCK = 7_051_920  # pg_advisory_xact_lock key: one migrating process at a time
@@ -44,6 +45,15 @@ def redacted(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+class SQLiteNumberLoader(Loader):
+    """``numeric`` values as SQLite gives them: a whole number (a ``sum`` of integers) as
+    ``int``, any other (an ``avg``) as ``float``, never ``Decimal``."""
+
+    def load(self, data) -> int | float:
+        text = bytes(data).decode()
+        return float(text) if any(c in text for c in ".eEN") else int(text)
 
 
 class Result:
@@ -83,6 +93,10 @@ class Connection:
             with self.raw.cursor() as cursor:
                 cursor.executemany(to_postgres(statement), rows)
 
+    def commit(self) -> None:
+        """Nothing to commit outside ``atomic``: each statement commits by itself."""
+        self.raw.commit()
+
     def close(self) -> None:
         self.raw.close()
 
@@ -101,10 +115,28 @@ class PostgresDatabase:
         return self.conn.execute(statement, params)
 
     @contextmanager
-    def atomic(self) -> Iterator[PostgresDatabase]:
-        """One transaction (a savepoint when nested)."""
+    def atomic(self, alone: str | None = None) -> Iterator[PostgresDatabase]:
+        """One transaction (a savepoint when nested); with ``alone``, no other transaction
+        naming the same job runs meanwhile (a transaction-level advisory lock)."""
         with self.conn.raw.transaction():
+            if alone:
+                self.execute("SELECT pg_advisory_xact_lock(?)", [lock_key(alone)])
             yield self
+
+    @contextmanager
+    def snapshot(self) -> Iterator[PostgresDatabase]:
+        """A read transaction: every query inside sees the store as it was at its start."""
+        self.conn.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            yield self
+        finally:
+            self.conn.raw.execute("COMMIT")
+
+    def table_names(self) -> list[str]:
+        """The store's tables."""
+        return [name for (name,) in self.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema() ORDER BY table_name")]
 
     def has_table(self, name: str) -> bool:
         """Whether the store has a table ``name``."""
@@ -180,7 +212,7 @@ def connect(url: str, *, create: bool = False) -> PostgresDatabase:
             raise
         _create_database(url)
         raw = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
-    raw.adapters.register_loader("numeric", FloatLoader)  # as SQLite: sums and averages float
+    raw.adapters.register_loader("numeric", SQLiteNumberLoader)
     return PostgresDatabase(raw, url)
 
 

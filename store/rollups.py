@@ -44,16 +44,11 @@ def refresh_stale_days(db: Database, compute: Callable[[list[str]], Rows],
                          "commit or roll back the open one first")
     done = 0
     while True:
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with db.atomic(alone="rollups"):
             days = [day for (day,) in db.execute(
                 "SELECT day FROM rollup_stale_days ORDER BY day LIMIT ?", [batch_days])]
             if days:
                 _replace_days(db, days, compute(days))
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
         if not days:
             return done
         done += len(days)

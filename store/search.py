@@ -13,6 +13,7 @@ import re
 from sqlite_utils import Database
 
 from store.identity import fold_for_search
+from store.pg_schema import FTS_DOCUMENT
 
 # The trigram index finds any substring of three characters or more, so inflected
 # forms match their stem ("Билайн" finds "Билайном"); shorter terms fall back to LIKE.
@@ -21,9 +22,6 @@ MAX_QUERY_CHARS = 200
 MAX_TERMS = 20
 TERM = re.compile(r'"([^"]*)"|([^\s"]+)')
 LIKE_ESCAPE = "\\"
-# What PostgreSQL's trigram index covers (store/pg_schema.py indexes this very expression):
-# title and text apart, so that no term matches across the two.
-FTS_DOCUMENT = "lower(coalesce({table}.title, '') || chr(10) || {table}.text)"
 
 
 def parse_query(query: str) -> list[str]:
@@ -42,7 +40,7 @@ def term_conditions(terms: list[str], dialect: str = "sqlite") -> tuple[list[str
     where, params = [], []
     indexed = [term for term in terms if len(term) >= MIN_INDEXED_TERM]
     if indexed and dialect == "postgresql":
-        document = FTS_DOCUMENT.format(table="f")
+        document = FTS_DOCUMENT.format(alias="f")
         where.append("m.seq IN (SELECT rowid FROM mentions_fts f WHERE "
                      + " AND ".join(f"{document} LIKE ? ESCAPE '{LIKE_ESCAPE}'"
                                     for _ in indexed) + ")")

@@ -90,7 +90,7 @@ def write_mention_tags(
         write_tags(db, tags)
         db.execute("DELETE FROM hits WHERE mention_id = ?", [mention_id])
         db.conn.executemany(
-            """INSERT INTO hits (mention_id, kind, key, label, sentiment, confidence, start, end,
+            """INSERT INTO hits (mention_id, kind, key, label, sentiment, confidence, start, "end",
                                  evidence, method, model_version, sentence, extra)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [(mention_id, h.kind, h.key, h.label, h.sentiment, h.confidence, h.start, h.end,

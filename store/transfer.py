@@ -76,7 +76,7 @@ def _copy_table(source, destination, table: str, itself: str | None) -> int:
     columns = SEARCH_COLUMNS if table == SEARCH_TABLE else [
         column for column in source.columns_of(table)
         if column in set(destination.columns_of(table))]
-    listed = ", ".join(columns)
+    listed = ", ".join(f'"{column}"' for column in columns)
     order = f" ORDER BY {itself} IS NOT NULL" if itself else ""
     if table in REPLACED:
         destination.execute(f"DELETE FROM {table}")

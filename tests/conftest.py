@@ -19,7 +19,8 @@ def pytest_generate_tests(metafunc):
     """Tests of a module marked ``both_backends`` run on SQLite and, with
     ``OTKLIK_TEST_PG`` set, on PostgreSQL too: their ``db_path`` is then a database URL."""
     if ("db_path" in metafunc.fixturenames and os.environ.get("OTKLIK_TEST_PG")
-            and metafunc.definition.get_closest_marker("both_backends")):
+            and metafunc.definition.get_closest_marker("both_backends")
+            and not metafunc.definition.get_closest_marker("sqlite_only")):
         metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
 

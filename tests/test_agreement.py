@@ -4,6 +4,8 @@ import store
 from insights.agreement import correction_agreement, label_for_rating, rating_agreement
 from store.tags import Tag, write_tags
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.mark.parametrize(("rating", "best", "label"), [
     (5, 5, "positive"), (4, 5, "positive"), (3, 5, "neutral"), (2, 5, "negative"),

@@ -19,6 +19,8 @@ from insights.mention_facts import brand_mentions
 from insights.nps import nps_over_time
 from store.tags import HitRecord, Tag, write_mention_tags
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 11, 20, 23, tzinfo=UTC)
 
 

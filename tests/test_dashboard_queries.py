@@ -6,11 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from test_app import build_populated_db
 
 import store
 from insights import queries
 from insights.mention_facts import brand_mentions_by_id
+
+pytestmark = pytest.mark.both_backends
 
 ROOT = Path(__file__).resolve().parent.parent
 

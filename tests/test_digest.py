@@ -16,6 +16,8 @@ from insights.digest_facts import digest_facts
 from insights.digest_render import QUIET, to_html, to_markdown
 from nlp.tagger import Tagger, tag_pending
 
+pytestmark = pytest.mark.both_backends
+
 W46 = Week(date(2026, 11, 9))
 BASE = "https://otklik.example.org"
 

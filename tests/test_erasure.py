@@ -15,12 +15,14 @@ import store
 from cli import app
 from store.tags import Tag, write_tags
 
+pytestmark = pytest.mark.both_backends
+
 
 def _all_text(db) -> str:
     """Every value of every row of every table, as one string."""
     chunks = []
     for table in db.table_names():
-        for row in db.execute(f"SELECT * FROM [{table}]").fetchall():
+        for row in db.execute(f'SELECT * FROM "{table}"').fetchall():
             chunks.append(json.dumps(row, ensure_ascii=False, default=str))
     return "\n".join(chunks).casefold()
 
@@ -148,6 +150,7 @@ def _raw_bytes(db_path: Path) -> bytes:
     return b"".join(path.read_bytes() for path in db_path.parent.glob(db_path.name + "*"))
 
 
+@pytest.mark.sqlite_only
 def test_the_database_files_keep_no_trace(db_path, make_mention):
     phrase = "оранжевый носорог съел мой роутер"
     with store.open_db(db_path) as db:
@@ -172,6 +175,7 @@ def test_the_database_files_keep_no_trace(db_path, make_mention):
     assert "Волна снова без связи".encode() in raw
 
 
+@pytest.mark.sqlite_only
 def test_a_reader_in_the_middle_of_a_read_leaves_the_wal_for_later(db_path, make_mention):
     with store.open_db(db_path) as db:
         store.upsert_mention(db, make_mention(author_handle="Zoya_Q"))
@@ -187,6 +191,35 @@ def test_a_reader_in_the_middle_of_a_read_leaves_the_wal_for_later(db_path, make
         assert store.count_mentions(db) == 0
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert b"Zoya_Q" not in _raw_bytes(db_path)
+
+
+def _table_files(db) -> bytes:
+    """The bytes of every table and index file of a PostgreSQL store (not its WAL)."""
+    db.execute("CHECKPOINT")
+    folder, oid = db.execute("SELECT current_setting('data_directory'), oid FROM pg_database "
+                             "WHERE datname = current_database()").fetchone()
+    return b"".join(path.read_bytes() for path in (Path(folder) / "base" / str(oid)).iterdir()
+                    if path.is_file())
+
+
+def test_postgresql_table_files_keep_no_trace(postgres_template, make_mention):
+    from conftest import fresh_postgres_database
+
+    phrase = "оранжевый носорог съел мой роутер"
+    with fresh_postgres_database(postgres_template) as url, store.open_db(url) as db:
+        for n in range(30):
+            store.upsert_mention(db, make_mention(
+                url=f"https://f.example/p/{n}", author_handle="Zoya_Q", author_name="Зоя Кью",
+                text=f"Пост {n}: {phrase}") if n % 2 == 0 else make_mention(
+                url=f"https://f.example/p/{n}", author_handle="noname", author_name=None,
+                text=f"Ответ {n}: Волна снова без связи, @Zoya_Q права"))
+        assert phrase.encode() in _table_files(db)
+        counts = store.erase_author(db, "forum", "zoya_q")
+        assert counts["mentions"] == 15 and counts["file_cleared"]
+        raw = _table_files(db)
+    for trace in ("Zoya_Q", "zoya_q", "Зоя Кью", phrase, "носорог"):
+        assert trace.encode() not in raw, trace
+    assert "Волна снова без связи".encode() in raw
 
 
 def test_an_erasure_refuses_to_join_an_open_transaction(db, make_mention):

@@ -4,11 +4,15 @@ whether or not they name the brand: an answer to "how do I set up Volna eSIM?" r
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 import store
 from insights.advocate_facts import advocate_facts
 from insights.advocates import rank_advocates
 from insights.mention_facts import BrandMention, ThreadReply, brand_mentions, thread_replies
 from store.tags import HitRecord, Tag, write_mention_tags
+
+pytestmark = pytest.mark.both_backends
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 

@@ -17,6 +17,8 @@ from nlp.tagger import Tagger, tag_pending
 from store.incidents import save_incidents, set_incident_status
 from store.insights import upsert_alert
 
+pytestmark = pytest.mark.both_backends
+
 T0 = datetime(2026, 11, 12, 10, tzinfo=UTC)
 
 

@@ -20,6 +20,8 @@ from insights.risk import customers_at_risk
 from insights.voice import share_of_voice
 from nlp.tagger import Tagger, tag_pending
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 CALM = ["В Волне связь нормальная, тариф устраивает.",
         "Пользуюсь Волной третий год, интернет стабильный.",

@@ -1,7 +1,10 @@
 import numpy as np
+import pytest
 
 import store
 from store.embeddings import load_embeddings, write_embeddings
+
+pytestmark = pytest.mark.both_backends
 
 
 def test_vectors_round_trip_and_go_with_their_mention(db, make_mention):

@@ -11,6 +11,8 @@ from store.insights import (
     upsert_alert,
 )
 
+pytestmark = pytest.mark.both_backends
+
 INCIDENT = {"started_at": "2026-11-14T00:00:00+00:00", "last_seen_at": "2026-11-15T00:00:00+00:00",
             "brand": "volna", "touchpoint": "billing", "magnitude": 6.0, "ongoing": True,
             "terms": [{"term": "вернуть"}], "example_ids": ["a"]}

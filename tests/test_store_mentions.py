@@ -4,6 +4,8 @@ import pytest
 
 import store
 
+pytestmark = pytest.mark.both_backends
+
 
 def test_same_post_twice_is_one_row(db, make_mention):
     assert store.upsert_mention(db, make_mention()) == "inserted"

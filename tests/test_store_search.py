@@ -3,6 +3,8 @@ import pytest
 import store
 from store.search import MAX_QUERY_CHARS, MAX_TERMS, parse_query
 
+pytestmark = pytest.mark.both_backends
+
 POSTS = [
     ("https://f.example/p/1", "Перешёл на Билайн, доволен. А МТС прощай", "dmitry"),
     ("https://f.example/p/2", "Перейшов до Київстару, зв'язок стабільний", "olena"),

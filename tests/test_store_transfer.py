@@ -33,7 +33,7 @@ def table_rows(target) -> dict[str, list]:
         rows = {}
         for table, _ in copy_order():
             columns = ("rowid, title, text" if table == "mentions_fts"
-                       else ", ".join(db.columns_of(table)))
+                       else ", ".join(f'"{column}"' for column in db.columns_of(table)))
             rows[table] = sorted(
                 (tuple(cell(value) for value in row)
                  for row in db.execute(f"SELECT {columns} FROM {table}")), key=repr)

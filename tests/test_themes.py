@@ -2,12 +2,15 @@
 of clusters into themes (tiny clusters to the nearest theme or "other"), two levels stored."""
 
 import numpy as np
+import pytest
 
 import store
 from insights.complaints import previous_clusters
 from insights.phrases import ClassTfidfLabeler, Lemmatiser
 from insights.themes import CentroidMerge, TitlePicker, sentences, trim, without_fillers
 from store.insights import replace_clusters
+
+pytestmark = pytest.mark.both_backends
 
 NETWORK = ["Сети нет второй день, оператор молчит.", "Сеть пропала, оператор не помог.",
            "Нет сети дома, оперативно не починили.", "Сеть упала, оперативно никто не ответил."]

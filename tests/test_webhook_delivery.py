@@ -4,6 +4,7 @@ real server on 127.0.0.1."""
 import json
 from datetime import UTC, datetime
 
+import pytest
 from test_insights import NOW, incident_db  # noqa: F401  (a fixture)
 from test_webhook import endpoint  # noqa: F401  (a fixture)
 from typer.testing import CliRunner
@@ -16,6 +17,8 @@ from insights.clustering import ClusterPipeline
 from insights.webhook import WebhookTarget, deliver_incidents
 from store.incidents import save_incidents
 from store.insights import upsert_alert
+
+pytestmark = pytest.mark.both_backends
 
 KEY = "volna/*/billing"
 
