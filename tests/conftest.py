@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -134,6 +135,22 @@ def postgres_template(postgres_url):
     template = postgres_url.rsplit("/", 1)[0] + "/otklik_template"
     store.open_db(template).close()
     return template
+
+
+BACKENDS = ["sqlite", "postgresql"] if os.environ.get("OTKLIK_TEST_PG") else ["sqlite"]
+
+
+@contextmanager
+def store_copy(template, folder):
+    """A copy of the store ``template`` (a SQLite file, copied into ``folder``, or a
+    PostgreSQL database, copied on its server), to change in one test."""
+    if isinstance(template, str):
+        with fresh_postgres_database(template) as url:
+            yield url
+        return
+    copy = Path(folder) / template.name
+    shutil.copy(template, copy)
+    yield copy
 
 
 @contextmanager

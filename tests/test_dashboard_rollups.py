@@ -4,12 +4,12 @@ roll-ups are stored, and stay equal as the store changes: new posts, a re-tag, a
 an erasure; a refresh killed half-way leaves a consistent store."""
 
 import random
-import shutil
 from collections import Counter, defaultdict
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import BACKENDS, fresh_postgres_database, store_copy
 
 import store
 from dashboard import aggregates as agg
@@ -106,19 +106,24 @@ def build_store(path, posts: int = 420, seed: int = 3) -> None:
                                "details": {}, "members": [(m, 0.1, False) for m in ids[:30]]}])
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("rollups") / "otklik.db"
-    build_store(path)
-    return path
+@pytest.fixture(scope="module", params=BACKENDS)
+def template(request, tmp_path_factory):
+    """The random store, built once per engine (on PostgreSQL as a template database)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("rollups") / "otklik.db"
+        build_store(path)
+        yield path
+        return
+    with fresh_postgres_database(request.getfixturevalue("postgres_template")) as url:
+        build_store(url)
+        yield url
 
 
 @pytest.fixture
 def db(template, tmp_path):
-    shutil.copy(template, tmp_path / "otklik.db")
-    database = store.open_db(tmp_path / "otklik.db")
-    yield database
-    database.close()
+    """A private copy of the random store."""
+    with store_copy(template, tmp_path) as copy, store.open_db(copy) as database:
+        yield database
 
 
 @pytest.fixture(scope="module", params=["one own brand", "two own brands"])

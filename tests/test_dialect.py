@@ -44,6 +44,8 @@ def test_join_order_hints_are_left_to_the_planner():
 def test_index_hints_are_left_to_the_planner():
     assert to_postgres("SELECT 1 FROM hits h INDEXED BY hits_question WHERE h.kind = ?") == (
         "SELECT 1 FROM hits h WHERE h.kind = %s")
+    assert to_postgres("SELECT a + 1 FROM m WHERE x = 1 AND +m.language = ? OR (+b) = 2") == (
+        "SELECT a + 1 FROM m WHERE x = 1 AND m.language = %s OR (b) = 2")
 
 
 def test_storage_classes_become_types_in_table_definitions_only():
