@@ -4,12 +4,12 @@ risk status, corrections)."""
 
 import io
 import re
-import shutil
 from csv import DictReader
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import BACKENDS, fresh_postgres_database, store_copy
 from openpyxl import load_workbook
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
@@ -174,21 +174,24 @@ def build_populated_db(path) -> dict:
     return ids
 
 
-@pytest.fixture(scope="module")
-def populated_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("populated") / "otklik.db"
-    ids = build_populated_db(path)
-    return path, ids
+@pytest.fixture(scope="module", params=BACKENDS)
+def populated_template(request, tmp_path_factory):
+    """The populated store, built once per engine (on PostgreSQL as a template database)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("populated") / "otklik.db"
+        yield path, build_populated_db(path)
+        return
+    with fresh_postgres_database(request.getfixturevalue("postgres_template")) as url:
+        yield url, build_populated_db(url)
 
 
 @pytest.fixture
 def populated(populated_template, tmp_path, monkeypatch):
     """A private copy of the populated store, named by ``OTKLIK_DB``."""
     template, ids = populated_template
-    path = tmp_path / "otklik.db"
-    shutil.copy(template, path)
-    monkeypatch.setenv("OTKLIK_DB", str(path))
-    return path, ids
+    with store_copy(template, tmp_path) as copy:
+        monkeypatch.setenv("OTKLIK_DB", str(copy))
+        yield copy, ids
 
 
 @pytest.fixture
