@@ -58,6 +58,7 @@ def _tagged(db_path):
                           "AND value IS NOT NULL").fetchone()[0]
 
 
+@pytest.mark.both_backends
 def test_workers_claim_disjoint_batches_and_pending_counts_all(filled):
     with store.open_db(filled) as db:
         first = _claim(db, Worker("a.example", 1))
@@ -67,6 +68,7 @@ def test_workers_claim_disjoint_batches_and_pending_counts_all(filled):
         assert count_pending(db, "sentiment", "v1") == POSTS  # claimed is not done
 
 
+@pytest.mark.both_backends
 def test_an_expired_claim_of_another_host_is_taken_over_and_a_current_one_is_not(filled):
     with store.open_db(filled) as db:
         theirs = _claim(db, ELSEWHERE, size=POSTS, now=T0, lease=60)
@@ -76,6 +78,7 @@ def test_an_expired_claim_of_another_host_is_taken_over_and_a_current_one_is_not
         assert {worker for _, worker, _ in _claimed(filled)} == {Worker.this_process().id}
 
 
+@pytest.mark.both_backends
 def test_a_renewed_lease_is_not_taken_over(filled):
     with store.open_db(filled) as db:
         _claim(db, ELSEWHERE, size=POSTS, now=T0, lease=60)
@@ -85,6 +88,7 @@ def test_a_renewed_lease_is_not_taken_over(filled):
         assert len(_claim(db, Worker.this_process(), now=T0 + timedelta(seconds=61))) == 5
 
 
+@pytest.mark.both_backends
 def test_claims_of_a_dead_process_of_this_host_are_free_at_once(filled):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
@@ -97,6 +101,7 @@ def test_claims_of_a_dead_process_of_this_host_are_free_at_once(filled):
     assert not lost & mine and len(mine) == POSTS - len(lost)  # a live process keeps its
 
 
+@pytest.mark.both_backends
 def test_the_lease_is_renewed_while_a_batch_runs(filled):
     worker = Worker.this_process()
     with store.open_db(filled) as db:
@@ -109,6 +114,7 @@ def test_the_lease_is_renewed_while_a_batch_runs(filled):
                 time.sleep(0.1)
 
 
+@pytest.mark.both_backends
 def test_a_tagger_that_lost_its_claims_leaves_the_new_holders_work_alone(filled):
     """Its lease ran out mid-batch (a stalled machine) and another tagger took the batch:
     the late one writes nothing of it, and does not take it back."""
@@ -155,6 +161,7 @@ def _tagged_count(output: str) -> int:
     return int(re.search(r"^tagged (\d+) mentions", output, re.MULTILINE).group(1))
 
 
+@pytest.mark.both_backends
 def test_two_tag_runs_at_once_share_the_work(filled):
     runs = [_otklik("tag", "--db", str(filled), "--batch-size", "4") for _ in range(2)]
     outputs = [_finish(run) for run in runs]
@@ -172,6 +179,7 @@ def test_tag_workers_share_the_work_and_report_each(filled):
     assert _tagged(filled) == POSTS and _claimed(filled) == []
 
 
+@pytest.mark.both_backends
 def test_the_batch_of_a_killed_tagger_is_tagged_by_the_next_run_at_once(filled):
     tagger = _otklik("tag", "--db", str(filled), "--batch-size", "4")
     deadline = time.monotonic() + 300
@@ -212,6 +220,7 @@ def _workers(pid: int) -> list[int]:
             if "spawn_main" in " ".join(child.cmdline())]
 
 
+@pytest.mark.both_backends
 def test_analyze_waits_for_taggers_and_taggers_run_side_by_side(db_path):
     store.open_db(db_path).close()
     with hold(db_path, "derive", "otklik tag", shared=True), \
