@@ -76,8 +76,10 @@ def _runs(db_path, source_id) -> list[dict]:
     return [{"status": status, **json.loads(stats or "{}")} for status, stats in rows]
 
 
-def test_two_workers_share_the_crawl_and_a_next_crawl_runs_again(site, tmp_path, redis_url):
-    sources, db_path = _sources(tmp_path, site, "shared"), tmp_path / "otklik.db"
+@pytest.mark.both_backends
+def test_two_workers_share_the_crawl_and_a_next_crawl_runs_again(site, tmp_path, db_path,
+                                                                  redis_url):
+    sources = _sources(tmp_path, site, "shared")
     first, second = _worker(sources, db_path, redis_url), _worker(sources, db_path, redis_url)
     outputs = [_finish(first), _finish(second)]
     assert _stored(db_path, "shared") == (POSTS, POSTS), outputs
