@@ -394,25 +394,28 @@ def time_page(path: str, name: str, filter_set: str) -> dict:
 def _mark_latest_days(db, days: int | None) -> None:
     """Mark the ``days`` latest days with roll-ups (every day: None) as changed, as a day's
     crawl and tagging (or a re-tag of everything) would."""
+    latest = "" if days is None else f"LIMIT {int(days)}"
     with db.atomic():
-        db.execute("""INSERT OR IGNORE INTO rollup_stale_days (day)
-                      SELECT DISTINCT date(published_at) FROM mentions
-                      WHERE published_at >= (SELECT coalesce(min(day), '0000') FROM (
-                          SELECT day FROM brand_days GROUP BY day ORDER BY day DESC
-                          LIMIT ?))""", [-1 if days is None else days])
+        db.execute(f"""INSERT OR IGNORE INTO rollup_stale_days (day)
+                       SELECT DISTINCT date(published_at) FROM mentions
+                       WHERE published_at >= (SELECT coalesce(min(day), '0000') FROM (
+                           SELECT day FROM brand_days GROUP BY day ORDER BY day DESC
+                           {latest}) latest)""")
 
 
-def run(path: Path, only: list[str] | None, repeat: int = 3, timeout: int = 300,
+def run(path: Path | str, only: list[str] | None, repeat: int = 3, timeout: int = 300,
         stale: int = 0) -> None:
     """Time every page ``repeat`` times each with each filter set, a fresh process per run
     (pages interleaved, so a background load spreads over all); print the medians. With
     ``stale``, the latest days are first marked changed (computed on the fly by the pages)
     and stored again at the end."""
-    if not path.exists():
+    if not isinstance(path, str) and not path.exists():
         raise SystemExit(f"no database at {path}; run `generate` first")
     _, pages = _page_loads()
     with store.open_db(path) as db:
         count = store.count_mentions(db)
+        size = (db.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+                if isinstance(path, str) else path.stat().st_size)
         if stale:
             _mark_latest_days(db, stale)
         changed = len(stale_days(db))
@@ -434,7 +437,7 @@ def run(path: Path, only: list[str] | None, repeat: int = 3, timeout: int = 300,
                 runs.setdefault((name, filter_set), []).append(result)
                 print(f"run {attempt + 1}/{repeat} {name} ({filter_set}): "
                       f"{result['cold_s']:.2f} s cold", file=sys.stderr)
-    print(f"\nDashboard pages on {count:,} mentions ({path.stat().st_size / 1e9:.2f} GB, "
+    print(f"\nDashboard pages on {count:,} mentions ({size / 1e9:.2f} GB, {db.dialect}, "
           f"{changed} days changed since their roll-ups were stored), {os.cpu_count()} cores; "
           f"last 28 days + 28 before; "
           f"median of {repeat} runs, each in a fresh process")
@@ -457,7 +460,7 @@ def run(path: Path, only: list[str] | None, repeat: int = 3, timeout: int = 300,
             daily.refresh(db)
 
 
-def refresh(path: Path, full: bool) -> None:
+def refresh(path: Path | str, full: bool) -> None:
     """Time storing the roll-ups again after the last two days changed (as after a day's
     crawl and tagging), or after every day changed (``--full``: a re-tag of everything)."""
     with store.open_db(path) as db:
@@ -477,7 +480,8 @@ def main() -> None:
     make.add_argument("--mentions", type=int, default=1_000_000)
     make.add_argument("--seed", type=int, default=7)
     timing = commands.add_parser("run", help="time every page, print the table")
-    timing.add_argument("--db", type=Path, required=True)
+    timing.add_argument("--db", type=store.store_target, required=True,
+                        help="a SQLite file or a postgresql:// URL")
     timing.add_argument("--page", action="append", help="only this page (repeatable)")
     timing.add_argument("--repeat", type=int, default=3, help="runs per page and filters")
     timing.add_argument("--timeout", type=int, default=300,
@@ -486,11 +490,11 @@ def main() -> None:
                         help="first mark this many latest days changed since the last "
                              "refresh (stored again at the end)")
     again = commands.add_parser("refresh", help="time storing the roll-ups of changed days")
-    again.add_argument("--db", type=Path, required=True)
+    again.add_argument("--db", type=store.store_target, required=True)
     again.add_argument("--full", action="store_true", help="every day changed")
     one = commands.add_parser("page", help="(internal) time one page in this process")
     one.add_argument("name")
-    one.add_argument("--db", type=Path, required=True)
+    one.add_argument("--db", type=store.store_target, required=True)
     one.add_argument("--filters", choices=FILTER_SETS, default="default")
     args = parser.parse_args()
     if args.command == "generate":

@@ -148,6 +148,17 @@ class StoreDatabase(sqlite_utils.Database):
         while rows := cursor.fetchmany(batch):
             yield rows
 
+    def bulk_insert(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+        """Insert many rows at once."""
+        listed = ", ".join(f'"{column}"' for column in columns)
+        self.conn.executemany(f"INSERT INTO {table} ({listed}) "
+                              f"VALUES ({', '.join('?' for _ in columns)})", rows)
+
+    @contextmanager
+    def triggers_paused(self, tables: list[str]) -> Iterator[None]:
+        """SQLite's triggers cannot be paused; they are quick enough to let fire."""
+        yield
+
     def follow_identity(self, table: str) -> None:
         """Nothing to do: SQLite numbers a new row after the largest id there is."""
 

@@ -3,8 +3,9 @@
 Every table of the schema is copied row by row, parents before the tables that refer to
 them, in one transaction on the destination. The tables that triggers keep (the stale days
 of the roll-ups, the members of complaint clusters per day) and the store's secret key are
-replaced by the source's after the rows that fired the triggers, so the destination is the
-source's twin: the same ids, the same key (erased authors stay refused), the same figures.
+replaced by the source's after the other rows (a PostgreSQL destination takes its rows by
+``COPY`` with its triggers paused), so the destination is the source's twin: the same ids,
+the same key (erased authors stay refused), the same figures.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ def copy_store(source_target, destination_target, *,
             raise StoreError("the destination store already holds sources and posts; "
                              "copy into a new or empty store")
         counts = {}
-        with destination.atomic():
-            order = copy_order()  # what triggers keep last: the other rows fire them
+        order = copy_order()  # what triggers keep last: the other rows fire them
+        with destination.atomic(), destination.triggers_paused([t for t, _ in order]):
             for table, itself in sorted(order, key=lambda entry: entry[0] in REPLACED):
                 counts[table] = _copy_table(source, destination, table, itself)
                 if on_table:
@@ -80,10 +81,9 @@ def _copy_table(source, destination, table: str, itself: str | None) -> int:
     order = f" ORDER BY {itself} IS NOT NULL" if itself else ""
     if table in REPLACED:
         destination.execute(f"DELETE FROM {table}")
-    insert = f"INSERT INTO {table} ({listed}) VALUES ({', '.join('?' for _ in columns)})"
     copied = 0
     for rows in source.stream(f"SELECT {listed} FROM {table}{order}", BATCH_ROWS):
-        destination.conn.executemany(insert, rows)
+        destination.bulk_insert(table, columns, rows)
         copied += len(rows)
     destination.follow_identity(table)
     return copied
