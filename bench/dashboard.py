@@ -452,7 +452,7 @@ def run(path: Path | str, only: list[str] | None, repeat: int = 3, timeout: int 
               f"{f'{min(colds):.2f}–{max(colds):.2f}':>12} {median('warm_s'):>7.2f} "
               f"{median('cached_s'):>8.3f} {median('sidebar_s'):>9.2f} "
               f"{median('peak_rss_mb'):>7.0f}  {verdict}")
-    print("cold: first call in a fresh process (SQLite cache empty, OS file cache as it is); "
+    print("cold: first call in a fresh process (database cache empty, OS file cache as it is); "
           "warm: second call; cached: st.cache_data hit; sidebar: the filters' choices, "
           "read once per session and cached.")
     if stale:
