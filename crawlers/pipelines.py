@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict
@@ -148,9 +147,10 @@ class StorePipeline:
     small share of crawl time); a refused mention is logged, counted and skipped alone.
 
     A batch the database cannot take now (locked by another writer past the busy timeout,
-    disk full) is never dropped: it is tried again with growing pauses, and kept for the
-    next flush while it fails; what is still unwritten when the spider closes is counted
-    as ``otklik/store/failed``, which fails the crawl and keeps its threads to look at again.
+    a deadlock another writer won, disk full) is never dropped: it is tried again with
+    growing pauses, and kept for the next flush while it fails; what is still unwritten when
+    the spider closes is counted as ``otklik/store/failed``, which fails the crawl and keeps
+    its threads to look at again.
     """
 
     BATCH_SIZE = 200
@@ -200,7 +200,7 @@ class StorePipeline:
         for pause in (*pauses, None):
             try:
                 outcomes = write_batch(self.db, self.batch)
-            except sqlite3.OperationalError as error:
+            except store.TRANSIENT_ERRORS as error:
                 self.stats.inc_value("otklik/store/retried")
                 if pause is None:
                     logger.warning("%d posts not stored yet, kept to try again: %s",

@@ -25,6 +25,7 @@ from nlp.stance import hit_sentiments, mention_sentiment
 from nlp.touchpoint_model import TouchpointModel
 from store import claims
 from store.claims import Worker
+from store.db import retry_transient
 from store.embeddings import write_embeddings
 from store.tags import HitRecord, Tag, write_mention_tags
 from store.tags import count_pending as count_untagged
@@ -223,13 +224,19 @@ def _write_batch(db: Database, tagger: Tagger, worker: Worker, results: list[Tag
     """Write the tags of the mentions ``worker`` still holds and drop its claims, in one
     transaction; returns what was written. A mention whose claim ran out and went to another
     worker (or was erased) is left to it, never overwritten."""
-    with db.atomic():
-        held = claims.held_by(db, worker)
-        written = [result for result in results if result.mention_id in held]
-        for result in written:
-            write_mention_tags(db, result.mention_id, result.tags, result.hits, tagger.version)
-        counts["embedded"] += _embed_complaints(db, tagger, written)
-        claims.release(db, worker)
+    def write() -> tuple[list[TaggedMention], int]:
+        with db.atomic():
+            held = claims.held_by(db, worker)
+            written = [result for result in results if result.mention_id in held]
+            for result in written:
+                write_mention_tags(db, result.mention_id, result.tags, result.hits,
+                                   tagger.version)
+            embedded = _embed_complaints(db, tagger, written)
+            claims.release(db, worker)
+        return written, embedded
+
+    written, embedded = retry_transient(write)  # a deadlock lost to another writer passes
+    counts["embedded"] += embedded
     if len(written) < len(results):
         logger.warning("%s lost %d claimed mentions to another tagger before writing them",
                        worker.id, len(results) - len(written))

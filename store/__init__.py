@@ -16,6 +16,7 @@ from store.crawl_state import (
 )
 from store.db import (
     DEFAULT_DB_PATH,
+    TRANSIENT_ERRORS,
     StoreError,
     default_db_path,
     describe_store,
@@ -39,6 +40,7 @@ __all__ = [
     "add_correction",
     "DEFAULT_DB_PATH",
     "StoreError",
+    "TRANSIENT_ERRORS",
     "author_id",
     "canonical_url",
     "content_hash",

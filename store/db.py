@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
+import psycopg
 import sqlite_utils
 
 from store import postgres
@@ -17,6 +20,7 @@ from store.schema import MIGRATIONS
 
 DEFAULT_DB_PATH = Path("data/otklik.db")
 BUSY_TIMEOUT_SECONDS = 30
+T = TypeVar("T")
 CHECKPOINT_WAIT_MS = 2000  # how long the final checkpoint waits for readers of the file
 
 
@@ -33,6 +37,28 @@ def default_db_path() -> str | Path:
 def describe_store(target: str | Path) -> str:
     """How a store is named in messages (a URL without its password)."""
     return redacted(target) if is_postgres_url(target) else str(target)
+
+
+# Refusals that pass: a lock held past the wait, a deadlock another writer won, a lost
+# connection. A writer keeps what it was writing and tries again.
+TRANSIENT_ERRORS = (sqlite3.OperationalError, psycopg.errors.DeadlockDetected,
+                    psycopg.errors.SerializationFailure, psycopg.errors.LockNotAvailable,
+                    psycopg.OperationalError)
+
+
+RETRY_PAUSES = (0.2, 0.5, 1, 2, 4)
+
+
+def retry_transient(write: Callable[[], T], pauses: tuple[float, ...] = RETRY_PAUSES) -> T:
+    """``write()`` (one transaction), tried again after each of ``pauses`` seconds while
+    the store refuses it for a passing reason (``TRANSIENT_ERRORS``); the last refusal is
+    raised."""
+    for pause in pauses:
+        try:
+            return write()
+        except TRANSIENT_ERRORS:
+            time.sleep(pause)
+    return write()
 
 
 class StoreError(Exception):

@@ -4,9 +4,9 @@ rows go with their mention; the UTC day of every change that moves a roll-up is 
 day of publication as members come and go. A day is ``date(published_at)`` as SQLite
 computes it (``store.pg_dates``).
 
-The upserts that SQLite's triggers avoid (the firing statement's conflict policy would
-override theirs) are safe here, and let concurrent writers mark one day without a
-unique-key error.
+Marking a day never waits for another writer: ``rollup_stale_days`` has no unique key in
+PostgreSQL (a writer would wait for the other's uncommitted mark of the same day, and two
+such waits are a deadlock), so two writers at once may mark one day twice.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ _FUNCTIONS = [
          END IF;
          INSERT INTO rollup_stale_days (day)
            SELECT DISTINCT changed FROM unnest(days) AS changed WHERE changed IS NOT NULL
-           ON CONFLICT (day) DO NOTHING;
+             AND NOT EXISTS (SELECT 1 FROM rollup_stale_days s WHERE s.day = changed);
          RETURN NULL;
        END $$""",
     """CREATE OR REPLACE FUNCTION cluster_days_in(clusters text[], member_day text)

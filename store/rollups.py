@@ -28,7 +28,7 @@ Rows = Mapping[str, Sequence[tuple]]  # table → rows in ROLLUP_COLUMNS order
 def stale_days(db: Database, first: str | None = None, last: str | None = None) -> list[str]:
     """Days whose roll-ups are missing or out of date (``YYYY-MM-DD``), oldest first."""
     return [day for (day,) in db.execute(
-        "SELECT day FROM rollup_stale_days WHERE day BETWEEN ? AND ? ORDER BY day",
+        "SELECT DISTINCT day FROM rollup_stale_days WHERE day BETWEEN ? AND ? ORDER BY day",
         [first or "0000", last or "9999"])]
 
 
@@ -46,7 +46,8 @@ def refresh_stale_days(db: Database, compute: Callable[[list[str]], Rows],
     while True:
         with db.atomic(alone="rollups"):
             days = [day for (day,) in db.execute(
-                "SELECT day FROM rollup_stale_days ORDER BY day LIMIT ?", [batch_days])]
+                "SELECT DISTINCT day FROM rollup_stale_days ORDER BY day LIMIT ?",
+                [batch_days])]
             if days:
                 _replace_days(db, days, compute(days))
         if not days:

@@ -99,13 +99,18 @@ def test_text_compares_byte_by_byte_as_in_sqlite(pg):
     assert collations == {"C"}
 
 
+# Marks that concurrent writers add without waiting for each other (store/pg_triggers.py).
+WITHOUT_KEY = {"rollup_stale_days"}
+
+
 def test_keys_checks_and_references_are_sqlites(pg, lite):
     for table in sqlite_tables(lite):
         if table == "mentions_fts":
             continue
         pk = [name for _, name, *_, position in sorted(
             lite.execute(f"PRAGMA table_info('{table}')"), key=lambda c: c[5]) if position]
-        assert [row[0] for row in pg_constraints(pg, table, "p")] == [pk], table
+        keys = [row[0] for row in pg_constraints(pg, table, "p")]
+        assert keys == ([] if table in WITHOUT_KEY else [pk]), table
         unique = sorted([[name for *_, name in lite.execute(f"PRAGMA index_info('{index}')")]
                          for _, index, _, origin, _ in lite.execute(
                              f"PRAGMA index_list('{table}')") if origin == "u"])
@@ -204,7 +209,7 @@ STEPS = [
     [("DELETE FROM clusters WHERE id = 'c2'", [])],
     [("DELETE FROM mentions WHERE id IN ('m4', 'm5', 'm1')", [])],
 ]
-KEPT = ["SELECT day FROM rollup_stale_days ORDER BY day",
+KEPT = ["SELECT DISTINCT day FROM rollup_stale_days ORDER BY day",
         "SELECT cluster_id, day, members FROM cluster_days ORDER BY cluster_id, day",
         "SELECT key, mention_seq FROM mention_bands ORDER BY key, mention_seq"]
 
