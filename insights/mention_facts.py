@@ -35,13 +35,16 @@ CUSTOMER = """(m.kind != 'article'
     AND coalesce((SELECT s.kind FROM sources s WHERE s.id = m.source_id), '')
         NOT IN ('telegram', 'rss')
     AND json_extract(m.metadata, '$.staff') IS NULL)"""
-# through the partial index of negative and churn hits (m009); intents carry no stance
-NEGATIVE_OR_CHURN = """EXISTS (SELECT 1 FROM hits b INDEXED BY hits_negative_or_churn
+# through the partial index of negative and churn hits (m009), a probe per mention of the
+# window (a scalar subquery, which PostgreSQL does not turn into a scan of every such hit of
+# the year as it would an EXISTS); intents carry no stance
+NEGATIVE_OR_CHURN = """(SELECT 1 FROM hits b INDEXED BY hits_negative_or_churn
     WHERE b.mention_id = m.id AND (sentiment = 'negative' OR (kind = 'intent' AND key = 'churn'))
     AND (b.kind = 'intent'
          OR (b.kind IN ('brand', 'competitor') AND b.key IN (SELECT value FROM json_each(:brands)))
          OR (b.kind = 'product' AND coalesce(json_extract(b.extra, '$.brand'), b.key)
-             IN (SELECT value FROM json_each(:brands)))))"""
+             IN (SELECT value FROM json_each(:brands))))
+    LIMIT 1) IS NOT NULL"""
 
 
 @dataclass(frozen=True)

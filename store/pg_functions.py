@@ -125,8 +125,18 @@ BEGIN
 END $$"""
 
 # json_extract(document, path): the first member of a duplicated key, as SQLite takes it.
+# A path of one plain key ('$.brand', what the store's queries ask) is read by an SQL
+# expression the planner inlines; any other path walks the document step by step.
 _JSON_EXTRACT = r"""
 CREATE OR REPLACE FUNCTION public.json_extract(document text, path text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT CASE WHEN path ~ '^\$\.[A-Za-z_][A-Za-z0-9_]*$'
+              THEN public._sqlite_json_value(document::json -> substr(path, 3))
+              ELSE public._json_extract_path(document, path) END
+$$"""
+
+_JSON_EXTRACT_PATH = r"""
+CREATE OR REPLACE FUNCTION public._json_extract_path(document text, path text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 DECLARE
   item json := document::json;
@@ -243,6 +253,6 @@ _SCALARS = [
 
 COMPAT_FUNCTIONS: list[str] = [
     *DATE_FUNCTIONS,
-    _REAL, _JSON_LITERAL, _JSON_VALUE, _JSON_TYPE, _JSON_EACH, _JSON_EXTRACT,
+    _REAL, _JSON_LITERAL, _JSON_VALUE, _JSON_TYPE, _JSON_EACH, _JSON_EXTRACT_PATH, _JSON_EXTRACT,
     *_JSON_OBJECT, *_JSON_GROUP_ARRAY, *_GROUP_CONCAT, *_SUMS, *_SCALARS,
 ]

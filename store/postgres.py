@@ -224,14 +224,20 @@ class PostgresDatabase:
 def connect(url: str, *, create: bool = False) -> PostgresDatabase:
     """Connect to the store at ``url``; with ``create``, make its database if missing."""
     try:
-        raw = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        raw = _connect(url)
     except psycopg.OperationalError as failed:
         if not (create and _database_missing(failed)):
             raise
         _create_database(url)
-        raw = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        raw = _connect(url)
     raw.adapters.register_loader("numeric", SQLiteNumberLoader)
     return PostgresDatabase(raw, url)
+
+
+def _connect(url: str) -> psycopg.Connection:
+    # No JIT: the store's queries are short, and compiling them costs more than it saves.
+    return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                           options="-c jit=off")
 
 
 def _database_missing(failed: psycopg.OperationalError) -> bool:
