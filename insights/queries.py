@@ -17,9 +17,12 @@ from store.search import parse_query, snippet, term_conditions
 
 EARLIEST_DATE = "1990-01-01"  # no post is older; an earlier date is a misread one
 
-# through the small partial index of question hits (m009), not the index of every hit
-IS_QUESTION = """EXISTS (SELECT 1 FROM hits h INDEXED BY hits_question
-                        WHERE h.mention_id = m.id AND h.kind = 'intent' AND h.key = 'question')"""
+# through the small partial index of question hits (m009), not the index of every hit: a
+# probe per mention (a scalar subquery, which PostgreSQL does not turn into a scan of every
+# question of the store as it would an EXISTS)
+IS_QUESTION = """(SELECT 1 FROM hits h INDEXED BY hits_question
+                  WHERE h.mention_id = m.id AND h.kind = 'intent' AND h.key = 'question'
+                  LIMIT 1) IS NOT NULL"""
 
 
 def overview(db: Database) -> dict:
