@@ -44,6 +44,7 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: nothing is wrong, but the work was not done; try 
 PortOption = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
 MAX_SEARCH_RESULTS = 1000
 MAX_BATCH_SIZE = 4096
+DEVICE_VARIABLE = "OTKLIK_DEVICE"  # nlp.device reads it where the models load
 MAX_TAG_WORKERS = 64
 
 app = typer.Typer(
@@ -67,6 +68,14 @@ class Export(StrEnum):
     advocates = "advocates"
     at_risk = "at-risk"
     questions = "questions"
+
+
+class Device(StrEnum):
+    """Where ``otklik tag`` runs its models (``nlp.device.DEVICES``)."""
+
+    cpu = "cpu"
+    cuda = "cuda"
+    auto = "auto"
 
 
 class DigestFormat(StrEnum):
@@ -127,14 +136,21 @@ def tag(
     workers: Annotated[int, typer.Option(
         min=1, max=MAX_TAG_WORKERS,
         help="Tagging processes on this machine, each with its own models.")] = 1,
+    device: Annotated[Device, typer.Option(
+        envvar=DEVICE_VARIABLE, show_envvar=True,
+        help="Where the models run: cpu, cuda (a GPU) or auto (a GPU if there is one).")
+    ] = Device.cpu,
 ) -> None:
     """Tag mentions that are untagged, edited, or tagged by older models or catalogue:
     language, sentiment, brands, products, touchpoints and intents, with evidence.
     Taggers share the work: --workers here, and other `otklik tag` runs on this or other
-    machines using the same store, each claim their own batches. An analyze run waits
-    (--wait) for them, and they for it."""
+    machines using the same store (on CPUs or GPUs), each claim their own batches. An
+    analyze run waits (--wait) for them, and they for it."""
+    from nlp.device import inference_device
     from nlp.tag_workers import TagJob, run_workers, tag_store
 
+    inference_device(device.value)  # a GPU asked for and missing: one line, before any work
+    os.environ[DEVICE_VARIABLE] = device.value  # this process's models, and its workers'
     _require_store(db)
     threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else 0
     job = TagJob(str(db), str(catalogue), batch_size, wait, threads)

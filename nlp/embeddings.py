@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from nlp.device import inference_device
 from nlp.precision import resolve_precision, set_precision
 from nlp.sentiment import quiet_transformers
 
@@ -36,8 +37,9 @@ class Encoder:
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
         with quiet_transformers():  # no "Loading weights" progress bar in `otklik tag`
             model = AutoModel.from_pretrained(self.model_dir, add_pooling_layer=False).eval()
-        self.precision = resolve_precision(precision)
-        self.model = set_precision(model, self.precision, self.tokenizer)
+        self.device = inference_device()
+        self.precision = resolve_precision(precision, self.device)
+        self.model = set_precision(model, self.precision, self.tokenizer).to(self.device)
         self.dim: int = self.model.config.hidden_size
         self.pad_id: int = self.tokenizer.pad_token_id
 
@@ -69,9 +71,10 @@ class Encoder:
             for r, i in enumerate(rows):
                 input_ids[r, : len(ids[i])] = torch.tensor(ids[i])
                 mask[r, : len(ids[i])] = 1
+            input_ids, mask = input_ids.to(self.device), mask.to(self.device)
             hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state.float()
             weights = mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
             pooled = torch.nn.functional.normalize(pooled, dim=-1)
-            out[rows] = pooled.float().numpy()
+            out[rows] = pooled.float().cpu().numpy()
         return out

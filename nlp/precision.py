@@ -28,12 +28,18 @@ def cpu_has_native_bf16() -> bool:
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
-def resolve_precision(precision: str) -> str:
-    """``fp32``, ``bf16`` or ``int8`` for a configured ``precision`` (one of ``PRECISIONS``)."""
+def resolve_precision(precision: str, device: torch.device | None = None) -> str:
+    """``fp32``, ``bf16`` or ``int8`` for a configured ``precision`` (one of ``PRECISIONS``)
+    on ``device`` (default the CPU): ``auto`` is bf16 where the device computes it natively;
+    int8 runs on the CPU only."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    on_gpu = device is not None and device.type == "cuda"
     if precision == "auto":
-        return "bf16" if cpu_has_native_bf16() else "fp32"
+        native = torch.cuda.is_bf16_supported() if on_gpu else cpu_has_native_bf16()
+        return "bf16" if native else "fp32"
+    if precision == "int8" and on_gpu:
+        raise ValueError("precision int8 runs on the CPU only; choose fp32 or bf16 for a GPU")
     return precision
 
 

@@ -23,7 +23,7 @@ def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> np.ndarray:
     """Unit-length mean of ``hidden`` over the tokens ``mask`` keeps (float32 numpy)."""
     weights = mask.unsqueeze(-1).to(torch.float32)
     pooled = (hidden.float() * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-    return torch.nn.functional.normalize(pooled, dim=-1).numpy()
+    return torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy()
 
 
 class SeparatePasses:
@@ -68,7 +68,9 @@ class SharedPass:
         probabilities = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         model = self.sentiment.model
+        device = next(model.parameters()).device
         for rows, input_ids, mask in self.sentiment.batches(list(texts), batch_size):
+            input_ids, mask = input_ids.to(device), mask.to(device)
             out = model(input_ids=input_ids, attention_mask=mask, output_hidden_states=True)
             probabilities[rows] = self.sentiment.label_probabilities(out.logits)
             hidden = out.hidden_states[self.shared]

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nlp.device import inference_device
 from nlp.model_config import (
     SENTIMENT_LABELS,
     SentimentSettings,
@@ -225,8 +226,9 @@ class SentimentModel:
             prefix = ""
         id2label = {int(i): str(name) for i, name in model.config.id2label.items()}
         targets = resolve_label_map(settings.labels, id2label)
-        precision = resolve_precision(settings.precision)
-        model = set_precision(model, precision, tokenizer)
+        device = inference_device()
+        precision = resolve_precision(settings.precision, device)
+        model = set_precision(model, precision, tokenizer).to(device)
         return cls(model, tokenizer, targets, max_length=settings.max_length, prefix=prefix,
                    version=version_of(settings), precision=precision,
                    shared_layers=0 if prefix or precision == "int8" else shared)
@@ -316,13 +318,15 @@ def version_of(settings: SentimentSettings) -> str:
         mapping = json.dumps(sorted((str(k), v) for k, v in settings.labels.items()))
         digest = hashlib.sha256((digest + mapping).encode()).hexdigest()
     suffix = f"-len{settings.max_length}" if settings.max_length != 256 else ""
-    precision = resolve_precision(settings.precision)
+    precision = resolve_precision(settings.precision, inference_device())
     return f"{name}-{digest[:12]}{suffix}" + ("" if precision == "fp32" else f"-{precision}")
 
 
 def _cache_key(settings: SentimentSettings) -> tuple:
     labels = tuple(sorted((str(k), v) for k, v in settings.labels.items()))
-    return (settings.model, labels, resolve_precision(settings.precision), settings.max_length)
+    device = inference_device()
+    return (settings.model, labels, resolve_precision(settings.precision, device),
+            settings.max_length, device.type)
 
 
 _lock = threading.Lock()
