@@ -6,9 +6,12 @@ import sys
 
 import pytest
 from conftest import ROOT, fresh_postgres_database
-from test_dashboard_rollups import build_store
+from test_dashboard_rollups import build_store, views_choices
 
 import store
+from dashboard import views
+from dashboard.data import read_catalogue
+from dashboard.filters import default_filters
 from insights import daily
 from insights.queries import overview
 from store.transfer import copy_order, copy_store
@@ -41,8 +44,12 @@ def table_rows(target) -> dict[str, list]:
 
 
 def figures(target) -> dict:
+    catalogue = read_catalogue()
     with store.open_db(target) as db:
+        filters = default_filters(views_choices(db, catalogue))
         return {"overview": overview(db),
+                "dashboard": {page: getattr(views, page)(db, filters, catalogue)
+                              for page in ("overview", "journey", "at_risk", "questions")},
                 "search": [hit["id"] for hit in store.search_mentions(db, "post 1", limit=50)],
                 "refused": store.upsert_mention(db, {
                     "source": "forum", "url": "https://forum.example.com/t/1#new",
