@@ -87,7 +87,8 @@ def _upsert(db: Database, mention: Mapping) -> str:
     now = utc_now()
     if not db.execute("SELECT 1 FROM sources WHERE id = ?", [source_id]).fetchone():
         db.execute(
-            "INSERT INTO sources (id, kind, url, title, created_at) VALUES (?, ?, '', '', ?)",
+            "INSERT INTO sources (id, kind, url, title, created_at) VALUES (?, ?, '', '', ?) "
+            "ON CONFLICT (id) DO NOTHING",
             [source_id, mention.get("source_kind") or "unknown", now],
         )
     author = _upsert_author(db, source_id, mention, now)
@@ -118,23 +119,22 @@ def _upsert(db: Database, mention: Mapping) -> str:
         "duplicate_of": mention.get("duplicate_of"),
         "minhash": mention.get("minhash"),
     }
-    existing = db.execute(
-        """SELECT seq, content_hash, version, title, text, quotes, author_id, published_at,
-                  (SELECT handle FROM authors WHERE id = author_id)
-           FROM mentions WHERE id = ?""",
-        [row["id"]],
-    ).fetchone()
+    existing = _stored_version(db, row["id"])
     if existing is None:
         inserted = {**row, "edited_at": mention.get("edited_at")}
         columns = ", ".join(inserted)
         placeholders = ", ".join("?" for _ in inserted)
-        (seq,) = db.execute(
-            f"INSERT INTO mentions ({columns}) VALUES ({placeholders}) RETURNING seq",
+        stored = db.execute(
+            f"INSERT INTO mentions ({columns}) VALUES ({placeholders}) "
+            "ON CONFLICT (id) DO NOTHING RETURNING seq",
             list(inserted.values()),
         ).fetchone()
-        _write_fts(db, seq, title, text, replace=False)
-        _write_bands(db, seq, row, mention.get("lsh_keys"), replace=False)
-        return "inserted"
+        if stored is not None:
+            _write_fts(db, stored[0], title, text, replace=False)
+            _write_bands(db, stored[0], row, mention.get("lsh_keys"), replace=False)
+            return "inserted"
+        # a writer beside this one (PostgreSQL) stored the same post meanwhile: as stored
+        existing = _stored_version(db, row["id"])
     (seq, old_hash, version, old_title, old_text, old_quotes, old_author, old_published,
      old_handle) = existing
     if old_hash == row["content_hash"]:
@@ -244,6 +244,15 @@ def _write_fts(db: Database, seq: int, title: str | None, text: str, *, replace:
         "INSERT INTO mentions_fts (rowid, title, text) VALUES (?, ?, ?)",
         [seq, fold_for_search(title or ""), fold_for_search(text)],
     )
+
+
+def _stored_version(db: Database, identifier: str) -> tuple | None:
+    return db.execute(
+        """SELECT seq, content_hash, version, title, text, quotes, author_id, published_at,
+                  (SELECT handle FROM authors WHERE id = author_id)
+           FROM mentions WHERE id = ?""",
+        [identifier],
+    ).fetchone()
 
 
 def _upsert_author(db: Database, source_id: str, mention: Mapping, now: str) -> str | None:

@@ -75,10 +75,23 @@ class Result:
 
 
 class Connection:
-    """The part of ``sqlite3.Connection`` the store uses, over a psycopg connection."""
+    """The part of ``sqlite3.Connection`` the store uses, over a psycopg connection.
 
-    def __init__(self, raw: psycopg.Connection):
-        self.raw = raw
+    A connection the server dropped (a restart, a network cut, a terminated backend) fails
+    the statement that finds it gone, as a transient error its writer tries again; the
+    next statement connects afresh.
+    """
+
+    def __init__(self, raw: psycopg.Connection, url: str):
+        self._raw = raw
+        self._url = url
+        self._closed = False
+
+    @property
+    def raw(self) -> psycopg.Connection:
+        if self._raw.closed and not self._closed:
+            self._raw = _connect(self._url)
+        return self._raw
 
     @property
     def in_transaction(self) -> bool:
@@ -98,7 +111,8 @@ class Connection:
         self.raw.commit()
 
     def close(self) -> None:
-        self.raw.close()
+        self._closed = True
+        self._raw.close()
 
 
 class PostgresDatabase:
@@ -107,7 +121,7 @@ class PostgresDatabase:
     dialect = "postgresql"
 
     def __init__(self, raw: psycopg.Connection, url: str):
-        self.conn = Connection(raw)
+        self.conn = Connection(raw, url)
         self.url = url
 
     def execute(self, statement: str, params: Sequence | dict = ()) -> Result:
@@ -230,14 +244,15 @@ def connect(url: str, *, create: bool = False) -> PostgresDatabase:
             raise
         _create_database(url)
         raw = _connect(url)
-    raw.adapters.register_loader("numeric", SQLiteNumberLoader)
     return PostgresDatabase(raw, url)
 
 
 def _connect(url: str) -> psycopg.Connection:
     # No JIT: the store's queries are short, and compiling them costs more than it saves.
-    return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                           options="-c jit=off")
+    raw = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                          options="-c jit=off")
+    raw.adapters.register_loader("numeric", SQLiteNumberLoader)
+    return raw
 
 
 def _database_missing(failed: psycopg.OperationalError) -> bool:
