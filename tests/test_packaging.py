@@ -193,7 +193,8 @@ def _system_deps(tmp_path, *, uid: int, installed: set[str], sudo: bool):
     return result, calls.read_text().splitlines() if calls.exists() else []
 
 
-ALL_DEBIAN = {"python3-venv", "make", "chromium", "chromium-driver", "fonts-dejavu-core"}
+ALL_DEBIAN = {"python3-venv", "make", "chromium", "chromium-driver", "fonts-dejavu-core",
+              "postgresql", "redis-server"}
 
 
 def test_system_deps_runs_no_apt_when_everything_is_installed(tmp_path):
@@ -208,7 +209,7 @@ def test_system_deps_installs_only_the_missing_packages_after_one_update(tmp_pat
     result, apt = _system_deps(tmp_path / "user", uid=1000, installed={"make"}, sudo=True)
     assert result.returncode == 0, result.stderr
     assert apt[0] == "update -qq" and apt[1].endswith(
-        "python3-venv chromium chromium-driver fonts-dejavu-core")
+        "python3-venv chromium chromium-driver fonts-dejavu-core postgresql redis-server")
 
 
 def test_system_deps_says_in_one_line_when_it_cannot_install(tmp_path):
