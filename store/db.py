@@ -78,9 +78,11 @@ class StoreDatabase(sqlite_utils.Database):
     """
 
     @contextmanager
-    def atomic(self, alone: str | None = None) -> Iterator[StoreDatabase]:
-        """One transaction (a savepoint when nested), holding the write lock from its start
-        (so it is ``alone`` among writers, whatever job it names)."""
+    def atomic(self, alone: str | None = None,
+               beside: str | None = None) -> Iterator[StoreDatabase]:
+        """One transaction (a savepoint when nested), holding the write lock from its start:
+        SQLite's writers take turns, so a transaction is ``alone`` whatever job it names,
+        and none runs ``beside`` another."""
         if self.conn.in_transaction:
             with super().atomic():
                 yield self

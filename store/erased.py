@@ -133,15 +133,21 @@ def record(db: Database, source_id: str, handle: str, names: Iterable[str]) -> E
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def erased_of(db: Database, source_id: str) -> Erased | None:
-    """The erased authors of ``source_id``, or None if it has none (cached per database
-    connection: a crawl asks once per post)."""
+def refresh(db: Database) -> None:
+    """Bring the cached record of ``db`` up to date (at the start of each write transaction,
+    which erasures cannot commit during: see ``store.mentions``)."""
     version = _recorded(db)
     cached = _CACHE.get(db)
     if cached is None or cached[0] != version:
-        cached = (version, _load(db))
-        _CACHE[db] = cached
-    return cached[1].get(source_id)
+        _CACHE[db] = (version, _load(db))
+
+
+def erased_of(db: Database, source_id: str) -> Erased | None:
+    """The erased authors of ``source_id``, or None if it has none, as of the last
+    ``refresh`` (cached per database connection: a crawl asks once per post)."""
+    if db not in _CACHE:
+        refresh(db)
+    return _CACHE[db][1].get(source_id)
 
 
 def forget(db: Database) -> None:

@@ -36,7 +36,7 @@ def erase_author(db: Database, source_id: str, handle: str) -> dict:
         raise StoreError("an erasure commits in a transaction of its own; "
                          "commit or roll back the open one first")
     identifier = author_id(source_id, handle)
-    with db.overwriting_deletes(), db.atomic():
+    with db.overwriting_deletes(), db.atomic(alone="erasure"):
         counts = _erase(db, source_id, identifier, handle)
     return {**counts, "file_cleared": db.reclaim_space()}
 

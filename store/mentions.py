@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
 from store.db import StoreError
 from store.erased import erased_of
+from store.erased import refresh as refresh_erased
 from store.identity import (
     author_id,
     canonical_url,
@@ -44,12 +47,18 @@ def upsert_source(db: Database, source_id: str, kind: str, url: str = "", title:
         )
 
 
+# Per open database: the sources it has stored or found, so that a post does not ask again,
+# and the authors (with the name and profile) the open transaction has written already.
+_KNOWN_SOURCES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_AUTHORS_WRITTEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def upsert_mention(db: Database, mention: Mapping) -> str:
     """Store one mention; returns ``"inserted"``, ``"updated"`` (edited), ``"unchanged"``,
     ``"suppressed"`` (its author was erased: nothing is stored) or
     ``"refused"`` (an edit that would garble the stored words or change the post's author,
     see :func:`refused_edit`; the stored row is kept as it was)."""
-    with db.atomic():
+    with _writing(db):
         return _upsert(db, mention)
 
 
@@ -59,10 +68,25 @@ def upsert_mentions(db: Database, mentions: Iterable[Mapping]) -> Counter:
     Either every mention is stored or, if anything fails, none is.
     """
     outcomes: Counter = Counter()
-    with db.atomic():
+    with _writing(db):
         for mention in mentions:
             outcomes[_upsert(db, mention)] += 1
     return outcomes
+
+
+@contextmanager
+def _writing(db: Database) -> Iterator[None]:
+    """A transaction storing posts, which no erasure commits in the middle of (PostgreSQL's
+    writers run side by side: they hold the "erasure" lock shared, an erasure alone), with
+    the erased authors read once at its start."""
+    try:
+        with db.atomic(beside="erasure"):
+            refresh_erased(db)
+            _AUTHORS_WRITTEN[db] = set()
+            yield
+    except BaseException:
+        _KNOWN_SOURCES.pop(db, None)  # a source it stored went with the transaction
+        raise
 
 
 def _require(mention: Mapping, field: str) -> str:
@@ -85,12 +109,14 @@ def _upsert(db: Database, mention: Mapping) -> str:
     title = mention.get("title")
     quotes = list(mention.get("quotes") or [])
     now = utc_now()
-    if not db.execute("SELECT 1 FROM sources WHERE id = ?", [source_id]).fetchone():
+    known = _KNOWN_SOURCES.setdefault(db, set())
+    if source_id not in known:  # sources are never deleted: asked once per connection
         db.execute(
             "INSERT INTO sources (id, kind, url, title, created_at) VALUES (?, ?, '', '', ?) "
             "ON CONFLICT (id) DO NOTHING",
             [source_id, mention.get("source_kind") or "unknown", now],
         )
+        known.add(source_id)
     author = _upsert_author(db, source_id, mention, now)
     row = {
         "id": mention_id(source_id, url),
@@ -119,22 +145,19 @@ def _upsert(db: Database, mention: Mapping) -> str:
         "duplicate_of": mention.get("duplicate_of"),
         "minhash": mention.get("minhash"),
     }
+    inserted = {**row, "edited_at": mention.get("edited_at")}
+    columns = ", ".join(inserted)
+    placeholders = ", ".join("?" for _ in inserted)
+    stored = db.execute(  # a new post at once; a known one (or one a writer beside this one
+        f"INSERT INTO mentions ({columns}) VALUES ({placeholders}) "  # stored meanwhile)
+        "ON CONFLICT (id) DO NOTHING RETURNING seq",  # is compared with what is stored
+        list(inserted.values()),
+    ).fetchone()
+    if stored is not None:
+        _write_fts(db, stored[0], title, text, replace=False)
+        _write_bands(db, stored[0], row, mention.get("lsh_keys"), replace=False)
+        return "inserted"
     existing = _stored_version(db, row["id"])
-    if existing is None:
-        inserted = {**row, "edited_at": mention.get("edited_at")}
-        columns = ", ".join(inserted)
-        placeholders = ", ".join("?" for _ in inserted)
-        stored = db.execute(
-            f"INSERT INTO mentions ({columns}) VALUES ({placeholders}) "
-            "ON CONFLICT (id) DO NOTHING RETURNING seq",
-            list(inserted.values()),
-        ).fetchone()
-        if stored is not None:
-            _write_fts(db, stored[0], title, text, replace=False)
-            _write_bands(db, stored[0], row, mention.get("lsh_keys"), replace=False)
-            return "inserted"
-        # a writer beside this one (PostgreSQL) stored the same post meanwhile: as stored
-        existing = _stored_version(db, row["id"])
     (seq, old_hash, version, old_title, old_text, old_quotes, old_author, old_published,
      old_handle) = existing
     if old_hash == row["content_hash"]:
@@ -260,6 +283,10 @@ def _upsert_author(db: Database, source_id: str, mention: Mapping, now: str) -> 
     if not handle:
         return None
     identifier = author_id(source_id, handle)
+    written = _AUTHORS_WRITTEN.setdefault(db, set())
+    if (identifier, mention.get("author_name"), mention.get("author_url")) in written:
+        return identifier  # a post of the same batch wrote it, seen now
+    written.add((identifier, mention.get("author_name"), mention.get("author_url")))
     db.execute(
         """INSERT INTO authors
            (id, source_id, handle, display_name, profile_url, first_seen, last_seen)

@@ -129,12 +129,17 @@ class PostgresDatabase:
         return self.conn.execute(statement, params)
 
     @contextmanager
-    def atomic(self, alone: str | None = None) -> Iterator[PostgresDatabase]:
-        """One transaction (a savepoint when nested); with ``alone``, no other transaction
-        naming the same job runs meanwhile (a transaction-level advisory lock)."""
+    def atomic(self, alone: str | None = None,
+               beside: str | None = None) -> Iterator[PostgresDatabase]:
+        """One transaction (a savepoint when nested). With ``alone``, no other transaction
+        naming the same job runs meanwhile; with ``beside``, it runs beside others that name
+        the job ``beside`` too, but not during one ``alone`` with it (transaction-level
+        advisory locks, exclusive or shared)."""
         with self.conn.raw.transaction():
             if alone:
                 self.execute("SELECT pg_advisory_xact_lock(?)", [lock_key(alone)])
+            if beside:
+                self.execute("SELECT pg_advisory_xact_lock_shared(?)", [lock_key(beside)])
             yield self
 
     @contextmanager
