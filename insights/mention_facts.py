@@ -31,10 +31,11 @@ HAS_HIT = """EXISTS (SELECT 1 FROM hits b WHERE b.mention_id = m.id AND b.kind =
     AND b.key = :{kind})"""
 # The author writes as a customer: not a Telegram channel or a news feed (the channel or
 # the outlet is the author), not an article, not a post the forum marks as its staff's.
+# Over ``mentions m`` joined with ``SOURCE_OF`` (its source, ``src``).
 CUSTOMER = """(m.kind != 'article'
-    AND coalesce((SELECT s.kind FROM sources s WHERE s.id = m.source_id), '')
-        NOT IN ('telegram', 'rss')
+    AND coalesce(src.kind, '') NOT IN ('telegram', 'rss')
     AND json_extract(m.metadata, '$.staff') IS NULL)"""
+SOURCE_OF = "LEFT JOIN sources src ON src.id = m.source_id"
 # through the partial index of negative and churn hits (m009), a probe per mention of the
 # window (a scalar subquery, which PostgreSQL does not turn into a scan of every such hit of
 # the year as it would an EXISTS); intents carry no stance
@@ -101,6 +102,7 @@ def thread_replies(db: Database, rows: Iterable[BrandMention]) -> list[ThreadRep
             FROM json_each(:threads) t
             CROSS JOIN mentions m ON m.source_id = json_extract(t.value, '$[0]')
                 AND m.thread_id = json_extract(t.value, '$[1]')
+            {SOURCE_OF}
             WHERE m.published_at IS NOT NULL AND m.duplicate_of IS NULL
               AND NOT {NAMES_ANY_BRAND}
             ORDER BY m.published_at, m.seq""", {"threads": json.dumps(threads)})
@@ -245,7 +247,7 @@ def _read(db: Database, where: str, params: dict, order: str = "m.published_at, 
                    coalesce(m.views, 0), m.duplicate_of IS NOT NULL,
                    m.text LIKE '%http%' OR m.text LIKE '%www.%', m.url, m.text, m.language,
                    {CUSTOMER}
-            FROM mentions m {clause} ORDER BY {order}""",
+            FROM mentions m {SOURCE_OF} {clause} ORDER BY {order}""",
         params,
     ).fetchall()
     if where:  # the hits of these mentions only

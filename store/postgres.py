@@ -183,8 +183,9 @@ class PostgresDatabase:
         return True
 
     def update_statistics(self) -> None:
-        """Refresh the planner's statistics."""
-        self.execute("ANALYZE")
+        """After a large write: the planner's statistics, and the visibility map that lets
+        index-only scans skip the table (``VACUUM``, which passes over unchanged pages)."""
+        self.execute("VACUUM (ANALYZE)")
 
     def location(self) -> str:
         """What ``open_db`` takes to open this store again."""
