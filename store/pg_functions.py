@@ -126,13 +126,17 @@ END $$"""
 
 # json_extract(document, path): the first member of a duplicated key, as SQLite takes it.
 # A path of one plain key ('$.brand', what the store's queries ask) is read by an SQL
-# expression the planner inlines; any other path walks the document step by step.
+# expression the planner inlines (the key's first value, as SQLite reads a key given twice);
+# any other path walks the document step by step.
 _JSON_EXTRACT = r"""
 CREATE OR REPLACE FUNCTION public.json_extract(document text, path text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT CASE WHEN path ~ '^\$\.[A-Za-z_][A-Za-z0-9_]*$'
-              THEN public._sqlite_json_value(document::json -> substr(path, 3))
-              ELSE public._json_extract_path(document, path) END
+  SELECT CASE
+    WHEN path !~ '^\$\.[A-Za-z_][A-Za-z0-9_]*$' THEN public._json_extract_path(document, path)
+    WHEN json_typeof(document::json) = 'object' THEN public._sqlite_json_value(
+      (SELECT e.value FROM pg_catalog.json_each(document::json) AS e
+       WHERE e.key = substr(path, 3) LIMIT 1))
+  END
 $$"""
 
 _JSON_EXTRACT_PATH = r"""
