@@ -125,18 +125,18 @@ BEGIN
 END $$"""
 
 # json_extract(document, path): the first member of a duplicated key, as SQLite takes it.
-# A path of one plain key ('$.brand', what the store's queries ask) is read by an SQL
-# expression the planner inlines (the key's first value, as SQLite reads a key given twice);
-# any other path walks the document step by step.
+# A path of one plain key ('$.brand', what the store's queries ask, per hit, on every page
+# that reads posts) is read by ``->`` in an SQL expression the planner inlines; any other
+# path walks the document step by step. The one difference from SQLite: of a key written
+# twice in one object, ``->`` reads the last value, SQLite the first — the store's JSON comes
+# from ``json.dumps`` of dicts, which never writes a key twice, and reading the first costs
+# a subquery per call (Customers at risk at 1 M mentions: 1.3 s → 2.8 s).
 _JSON_EXTRACT = r"""
 CREATE OR REPLACE FUNCTION public.json_extract(document text, path text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT CASE
-    WHEN path !~ '^\$\.[A-Za-z_][A-Za-z0-9_]*$' THEN public._json_extract_path(document, path)
-    WHEN json_typeof(document::json) = 'object' THEN public._sqlite_json_value(
-      (SELECT e.value FROM pg_catalog.json_each(document::json) AS e
-       WHERE e.key = substr(path, 3) LIMIT 1))
-  END
+  SELECT CASE WHEN path ~ '^\$\.[A-Za-z_][A-Za-z0-9_]*$'
+              THEN public._sqlite_json_value(document::json -> substr(path, 3))
+              ELSE public._json_extract_path(document, path) END
 $$"""
 
 _JSON_EXTRACT_PATH = r"""
