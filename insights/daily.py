@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from insights.mention_facts import brand_mentions_of_days
 from insights.rollups import TABLES, group, rollup_rows
-from store.rollups import refresh_stale_days, stale_days, update_statistics
+from store.rollups import refresh_stale_days, stale_days
 
 
 class Window:
@@ -81,5 +81,5 @@ def refresh(db: Database, batch_days: int = 7) -> int:
     done = refresh_stale_days(
         db, lambda days: rollup_rows(brand_mentions_of_days(db, days), days), batch_days)
     if done:
-        update_statistics(db)
+        db.update_statistics()
     return done

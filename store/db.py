@@ -44,8 +44,6 @@ def describe_store(target: str | Path) -> str:
 TRANSIENT_ERRORS = (sqlite3.OperationalError, psycopg.errors.DeadlockDetected,
                     psycopg.errors.SerializationFailure, psycopg.errors.LockNotAvailable,
                     psycopg.OperationalError)
-
-
 RETRY_PAUSES = (0.2, 0.5, 1, 2, 4)
 
 
@@ -66,8 +64,6 @@ class StoreError(Exception):
 
 
 class StoreDatabase(sqlite_utils.Database):
-    dialect = "sqlite"
-
     """A ``sqlite_utils.Database`` whose transactions take the write lock when they begin.
 
     SQLite's default ``BEGIN`` is deferred: a transaction that reads before it writes must
@@ -76,6 +72,8 @@ class StoreDatabase(sqlite_utils.Database):
     IMMEDIATE`` waits for the lock up front, under the busy timeout, so crawlers, taggers,
     analysis and the dashboard can write to one file at the same time.
     """
+
+    dialect = "sqlite"
 
     @contextmanager
     def atomic(self, alone: str | None = None,
@@ -100,7 +98,6 @@ class StoreDatabase(sqlite_utils.Database):
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
-
 
     @contextmanager
     def snapshot(self) -> Iterator[StoreDatabase]:
@@ -218,7 +215,6 @@ def open_db(path: str | Path = DEFAULT_DB_PATH, *, migrate: bool = True):
     return db
 
 
-
 def _refuse_foreign(conn: sqlite3.Connection, path) -> None:
     """Refuse a SQLite file that holds tables but is not an Otklik store, before anything
     (the WAL mode, the migrations) changes it; a file that is no database raises
@@ -239,7 +235,7 @@ def _open_postgres(url: str, migrate: bool):
     db = postgres.connect(url, create=migrate)
     try:
         applied = postgres.applied_migrations(db)
-        if applied is None and postgres.foreign_tables(db):
+        if applied is None and db.table_names():
             raise StoreError(f"{redacted(url)} is a PostgreSQL database but not an Otklik "
                              "store (it has tables of its own); pass another --db")
         if migrate and set(postgres.migration_names(MIGRATIONS)) - set(applied or ()):

@@ -23,7 +23,6 @@ from store.dialect import to_postgres
 from store.server_locks import lock_key
 
 MIGRATIONS_TABLE = "otklik_migrations"
-MIGRATION_LOCK = 7_051_920  # pg_advisory_xact_lock key: one migrating process at a time
 CONNECT_TIMEOUT_SECONDS = 10
 LOCK_WAIT = "2s"  # how long an erasure's rewrite of a table waits for its readers
 # The tables whose rows can carry an author's words, name or handle.
@@ -278,17 +277,10 @@ def _create_database(url: str) -> None:
 
 def applied_migrations(db: PostgresDatabase) -> list[str] | None:
     """The migrations applied to this store, or ``None`` when it holds no Otklik schema."""
-    exists = db.execute("SELECT to_regclass(?)", [MIGRATIONS_TABLE]).fetchone()[0]
-    if not exists:
+    if not db.has_table(MIGRATIONS_TABLE):
         return None
     return [name for (name,) in db.execute(
         f"SELECT name FROM {MIGRATIONS_TABLE} ORDER BY applied_at, name")]
-
-
-def foreign_tables(db: PostgresDatabase) -> int:
-    """How many tables the ``public`` schema holds (an empty database has none)."""
-    return db.execute("SELECT count(*) FROM information_schema.tables "
-                      "WHERE table_schema = 'public'").fetchone()[0]
 
 
 def migration_names(migrations) -> list[str]:
@@ -296,33 +288,28 @@ def migration_names(migrations) -> list[str]:
     return [migration.name for migration in migrations._migrations]
 
 
-def migrate(db: PostgresDatabase, migrations) -> list[str]:
-    """Apply the pending migrations in one transaction; returns their names.
+def migrate(db: PostgresDatabase, migrations) -> None:
+    """Apply the pending migrations in one transaction, one migrating process at a time.
 
     An empty database gets the baseline first (the SQLite migrations it stands for are
     recorded as applied); each later migration runs its own function, written for both.
     """
     from store import pg_functions, pg_schema
 
-    with db.atomic():
-        db.execute("SELECT pg_advisory_xact_lock(?)", [MIGRATION_LOCK])
+    with db.atomic(alone="migrate"):
         db.execute(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} ("
                    "name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         done = set(applied_migrations(db) or ())
-        applied = []
         if not done:
             for statement in [*pg_functions.COMPAT_FUNCTIONS, *pg_schema.BASELINE]:
                 db.conn.raw.execute(statement)
             pg_schema.seed(db.conn.raw)
             _record(db, pg_schema.BASELINE_MIGRATIONS)
             done.update(pg_schema.BASELINE_MIGRATIONS)
-            applied += pg_schema.BASELINE_MIGRATIONS
         for migration in migrations._migrations:
             if migration.name not in done:
                 migration.fn(db)
                 _record(db, [migration.name])
-                applied.append(migration.name)
-    return applied
 
 
 def _record(db: PostgresDatabase, names: list[str]) -> None:

@@ -67,9 +67,3 @@ def _replace_days(db: Database, days: list[str], rows: Rows) -> None:
             f"INSERT INTO {table} ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)})", rows.get(table, ()))
     db.execute(f"DELETE FROM rollup_stale_days WHERE day IN ({marks})", days)
-
-
-def update_statistics(db: Database) -> None:
-    """Sampled ``ANALYZE`` of the whole store (a second or so), so the query planner knows
-    the sizes of the tables and indexes after a large write."""
-    db.update_statistics()
