@@ -27,6 +27,7 @@ from config.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from config.sources import DEFAULT_SOURCES, load_sources, select_sources
 from config.yaml_nodes import ConfigError
 from crawlers.run import CrawlFailed
+from nlp.device import DEVICE_VARIABLE, DEVICES
 from store.locks import LockBusy, describe_holder, hold
 
 ROOT = Path(__file__).resolve().parent
@@ -44,7 +45,6 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: nothing is wrong, but the work was not done; try 
 PortOption = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
 MAX_SEARCH_RESULTS = 1000
 MAX_BATCH_SIZE = 4096
-DEVICE_VARIABLE = "OTKLIK_DEVICE"  # nlp.device reads it where the models load
 MAX_TAG_WORKERS = 64
 
 app = typer.Typer(
@@ -70,12 +70,8 @@ class Export(StrEnum):
     questions = "questions"
 
 
-class Device(StrEnum):
-    """Where ``otklik tag`` runs its models (``nlp.device.DEVICES``)."""
-
-    cpu = "cpu"
-    cuda = "cuda"
-    auto = "auto"
+# Where ``otklik tag`` runs its models: cpu, cuda or auto.
+Device = StrEnum("Device", {name: name for name in DEVICES})
 
 
 class DigestFormat(StrEnum):
@@ -212,7 +208,8 @@ class _TagDisplay:
         self.bar.stop()
 
     def waiting(self, lock: str, holder: dict) -> None:
-        what = "to fit the touchpoint model" if lock == "fit" else f"to finish on {self.db}"
+        what = ("to fit the touchpoint model" if lock == "fit"
+                else f"to finish on {store.describe_store(self.db)}")
         print(f"waiting up to {self.wait:.0f} s for {describe_holder(holder)} {what}",
               file=sys.stderr)
 

@@ -10,8 +10,10 @@ version: pin it where GPU and CPU taggers work side by side.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # torch loads where a device is chosen, not where these names are read
+    import torch
 
 DEVICES = ("cpu", "cuda", "auto")
 DEVICE_VARIABLE = "OTKLIK_DEVICE"
@@ -20,6 +22,8 @@ DEVICE_VARIABLE = "OTKLIK_DEVICE"
 def inference_device(name: str | None = None) -> torch.device:
     """The device ``name`` (default: ``$OTKLIK_DEVICE`` or ``cpu``) stands for on this
     machine; ``ValueError`` for an unknown name or ``cuda`` without a GPU."""
+    import torch
+
     name = (name or os.environ.get(DEVICE_VARIABLE) or "cpu").strip().lower()
     if name not in DEVICES:
         raise ValueError(f"device {name!r} is not one of {', '.join(DEVICES)}")
