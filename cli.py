@@ -260,9 +260,7 @@ def fit_touchpoints(
 
 
 def _print_fit(fitted) -> None:
-    console.print(f"touchpoint model {fitted.version} fitted on {fitted.corpus_sentences} "
-                  f"sentences of this store and {fitted.labels} labels by people in "
-                  f"{fitted.seconds:.1f} s ({fitted.reason})")
+    console.print(fitted.line())
 
 
 @app.command()
@@ -467,7 +465,7 @@ def stats(db: DbOption = store.DEFAULT_DB_PATH) -> None:
     """What the store holds, and how each source's last crawl went."""
     from insights.agreement import correction_agreement, rating_agreement
     from insights.queries import counts_by, overview
-    from store import touchpoint_models
+    from store import sentiment_adapters, touchpoint_models
 
     _require_store(db)
     with store.open_db(db) as database:
@@ -478,6 +476,7 @@ def stats(db: DbOption = store.DEFAULT_DB_PATH) -> None:
         by_language = counts_by(database, "language")
         runs = store.last_runs(database)
         touchpoints = touchpoint_models.stored_model(database)
+        adapter = sentiment_adapters.stored_adapter(database)
         waiting = len(touchpoint_models.review_queue(database, limit=1000))
     results.print(
         f"{totals['mentions']} mentions by {totals['authors']} authors in "
@@ -500,6 +499,9 @@ def stats(db: DbOption = store.DEFAULT_DB_PATH) -> None:
     results.print(f"touchpoint model: {touchpoints.version}, fitted {touchpoints.fitted_at} on "
                   f"{touchpoints.corpus} mentions; {waiting} sentences to review"
                   if touchpoints else "touchpoint model: none yet (otklik tag fits one)")
+    results.print(f"sentiment adapter: {adapter.version}, fitted {adapter.fitted_at} on "
+                  f"{adapter.labels} sentiment labels by people" if adapter else
+                  "sentiment adapter: none (people's sentiment corrections teach one)")
     for title, result in (("star ratings", stars), ("human corrections", humans)):
         if result["n"]:
             confusion = ", ".join(f"{k} {v}" for k, v in result["confusion"].items())

@@ -34,8 +34,10 @@ def save_correction(mention_id: str) -> None:
         st.session_state["mentions_notice"] = ("warning", str(error))
         return
     common.clear_caches()
-    st.session_state["mentions_notice"] = ("success", f"Saved: {field} set to {value} by you. "
-                                           "Human labels win over the model's.")
+    model = "sentiment adapter" if field == "sentiment" else "touchpoint model"
+    st.session_state["mentions_notice"] = (
+        "success", f"Saved: {field} set to {value} by you. Human labels win over the model's, "
+        f"and the next `otklik tag` refits this store's {model} on them.")
 
 
 def correction_form(post: dict, touchpoints: list[str]) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import store
+from nlp.sentiment_learning import AdapterReport, prepare_sentiment
 from nlp.tagger import Tagger, count_pending, tag_pending
 from nlp.touchpoint_learning import FitReport, prepare
 from store.locks import LockBusy, hold
@@ -41,15 +42,15 @@ class TagEvents(Protocol):
 
     def waiting(self, lock: str, holder: dict) -> None: ...  # "derive" or "fit"
     def checking(self) -> None: ...  # checking (maybe fitting) the touchpoint model
-    def fitted(self, report: FitReport) -> None: ...
+    def fitted(self, report: FitReport | AdapterReport) -> None: ...
     def pending(self, count: int) -> None: ...  # mentions left to tag, all taggers' work
     def progress(self, count: int) -> None: ...  # mentions of a batch done
 
 
 def tag_store(job: TagJob, events: TagEvents) -> dict:
-    """One worker's run: load the models, bring the store's touchpoint model up to date (one
-    tagger fits it while the others wait, then find it current), tag until nothing is left
-    to claim; returns the counts of ``nlp.tagger.tag_pending``.
+    """One worker's run: load the models, bring the store's touchpoint model and sentiment
+    adapter up to date (one tagger fits them while the others wait, then find them current),
+    tag until nothing is left to claim; returns the counts of ``nlp.tagger.tag_pending``.
 
     Holds the store's "derive" lock shared with other taggers: an analysis waits for all.
     """
@@ -65,7 +66,9 @@ def tag_store(job: TagJob, events: TagEvents) -> dict:
         with hold(job.db, "fit", JOB, wait_seconds=job.wait,
                   on_wait=lambda holder: events.waiting("fit", holder)):
             fitted = prepare(db, tagger)
+            adapted = prepare_sentiment(db, tagger)
         events.fitted(fitted)
+        events.fitted(adapted)
         events.pending(count_pending(db, tagger))
         return tag_pending(db, tagger, job.batch_size, events.progress)
 
@@ -148,7 +151,7 @@ class _Forward:
     def checking(self) -> None:
         pass
 
-    def fitted(self, report: FitReport) -> None:
+    def fitted(self, report: FitReport | AdapterReport) -> None:
         self.send("fitted", report)
 
     def pending(self, count: int) -> None:

@@ -21,6 +21,7 @@ from nlp.analysis import TextAnalysis, add_learned_touchpoints, analyze_texts, u
 from nlp.language import MODEL_NAME as LANGUAGE_MODEL
 from nlp.language import detect_language
 from nlp.sentence_reader import SeparatePasses, SharedPass
+from nlp.sentiment_adapter import SentimentAdapter
 from nlp.stance import hit_sentiments, mention_sentiment
 from nlp.touchpoint_model import TouchpointModel
 from store import claims
@@ -46,8 +47,9 @@ class Tagger:
 
     ``reader`` gives each sentence its sentiment and vector (``nlp.sentence_reader``; by
     default ``sentiment`` and ``encoder`` run one after the other); ``touchpoints`` is the
-    learned touchpoint model of the store being tagged (``nlp.touchpoint_store.prepare``
-    sets it; without it only cue words find touchpoints).
+    learned touchpoint model of the store being tagged (``nlp.touchpoint_learning.prepare``
+    sets it; without it only cue words find touchpoints); ``adapter`` the store's correction
+    of the sentiment model (``nlp.sentiment_learning.prepare_sentiment``).
     """
 
     catalogue: Catalogue
@@ -56,6 +58,7 @@ class Tagger:
     touchpoints: TouchpointModel | None = None
     encoder: object | None = None  # Encoder for sentence vectors, or None
     reader: object | None = None
+    adapter: SentimentAdapter | None = None  # the store's, from people's sentiment labels
 
     def __post_init__(self):
         if self.reader is None:
@@ -94,8 +97,10 @@ class Tagger:
     def version(self) -> str:
         """Changes whenever a model or the catalogue does: such rows are tagged again."""
         touchpoints = self.touchpoints.version if self.touchpoints is not None else "cues"
-        return (f"t{TAGGER_VERSION}-{self.sentiment_version}-{touchpoints}-"
-                f"{self.catalogue.fingerprint}")
+        sentiment = self.sentiment_version
+        if self.adapter is not None:
+            sentiment += f"+{self.adapter.version}"
+        return f"t{TAGGER_VERSION}-{sentiment}-{touchpoints}-{self.catalogue.fingerprint}"
 
     def read_sentences(self, texts: list[str]) -> tuple[list, np.ndarray | None]:
         """Sentiment and vector (None without an encoder) of each text."""
@@ -117,6 +122,8 @@ class Tagger:
         several = [i for i, group in enumerate(units) if len(group) > 1]
         wholes = dict(zip(several, self.sentiment([analyses[i].text for i in several])
                           if several else [], strict=True))
+        if self.adapter is not None and vectors is not None:
+            predictions, wholes = self._adapted(predictions, vectors, wholes, units)
         if self.touchpoints is not None and vectors is not None:
             labels = {t.id: t.name for t in self.catalogue.touchpoints}
             analyses = add_learned_touchpoints(analyses, vectors, self.touchpoints, labels)
@@ -130,9 +137,23 @@ class Tagger:
                                        predictions[span], wholes.get(i), vector))
         return tagged
 
+    def _adapted(self, predictions, vectors, wholes: dict, units) -> tuple[list, dict]:
+        """Sentences and whole posts as the store's adapter reads them (a whole post with
+        the post's vector)."""
+        starts = np.cumsum([0, *map(len, units)])
+        posts = sorted(wholes)
+        post_vectors = np.array([post_vector(vectors[starts[i]:starts[i + 1]], units[i])
+                                 for i in posts]).reshape(len(posts), vectors.shape[1])
+        adapted_wholes = self.adapter.adjust([wholes[i] for i in posts], post_vectors)
+        return (self.adapter.adjust(predictions, vectors),
+                dict(zip(posts, adapted_wholes, strict=True)))
+
     def _tagged(self, mention, content_hash, guess, analysis: TextAnalysis, per_sentence,
                 whole, vector):
         overall = mention_sentiment(analysis, per_sentence, whole)
+        if self.adapter is not None:
+            overall.evidence["adapter"] = {"version": self.adapter.version,
+                                           "labels": self.adapter.labels}
         tags = [
             Tag(mention, "language", guess.language, guess.confidence, LANGUAGE_MODEL,
                 self.version, content_hash, {"why": guess.evidence}),

@@ -33,6 +33,12 @@ class FitReport:
     labels: int = 0
     seconds: float = 0.0
 
+    def line(self) -> str:
+        """What the command line says of a fit."""
+        return (f"touchpoint model {self.version} fitted on {self.corpus_sentences} sentences "
+                f"of this store and {self.labels} labels by people in {self.seconds:.1f} s "
+                f"({self.reason})")
+
 
 def refit_reason(stored_model, fit_on: str, mentions: int) -> str | None:
     """Why the stored model must be fitted again, or None when it is current."""

@@ -30,3 +30,15 @@ def add_correction(db: Database, mention_id: str, field: str, new_value: str,
                VALUES (?, ?, ?, ?, ?, ?, ?)""",
             [mention_id, field, old[0] if old else None, new_value, note, utc_now(), sentence],
         )
+
+
+def latest_labels(db: Database, field: str) -> list[tuple[str, int | None, str, str]]:
+    """``(mention_id, sentence, value, mention text)``: the latest label of ``field`` people
+    gave each mention (``sentence`` None) and each sentence they labelled, oldest first."""
+    return db.execute(
+        """SELECT c.mention_id, c.sentence, c.new_value, m.text FROM corrections c
+           JOIN mentions m ON m.id = c.mention_id
+           WHERE c.field = ? AND c.id = (
+               SELECT max(id) FROM corrections l WHERE l.mention_id = c.mention_id
+               AND l.field = c.field AND l.sentence IS c.sentence)
+           ORDER BY c.id""", [field]).fetchall()

@@ -55,6 +55,7 @@ def _erase(db: Database, source_id: str, identifier: str, handle: str) -> dict:
     db.execute("DELETE FROM authors WHERE id = ?", [identifier])
     db.execute("DELETE FROM author_days WHERE author_id = ?", [identifier])
     db.execute("DELETE FROM touchpoint_models")  # it keeps sentences it learned from
+    db.execute("DELETE FROM sentiment_adapters")  # fitted on labels of their posts
     erased = record(db, source_id, row[0], [row[1] or ""])
     quotes, masked = _scrub_mentions(db, erased)
     _scrub_history(db, erased)

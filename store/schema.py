@@ -639,6 +639,25 @@ def m019_tag_claims(db: Database) -> None:
         """,
     )
 
+
+@MIGRATIONS()
+def m020_sentiment_adapters(db: Database) -> None:
+    """The store's own correction of the sentiment model, fitted on people's sentiment labels
+    (``labels``: how many taught it)."""
+    _run(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS sentiment_adapters (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            fingerprint TEXT NOT NULL,
+            version TEXT NOT NULL,
+            labels INTEGER NOT NULL,
+            fitted_at TEXT NOT NULL,
+            model BLOB NOT NULL
+        )
+        """,
+    )
+
 def _mention_dependants(db: Database) -> list[tuple[str, str]]:
     """Every ``(table, column)`` whose foreign key names ``mentions.id``."""
     tables = [row[0] for row in db.execute(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from store.corrections import latest_labels
 from store.mentions import utc_now
 
 KNUTH = 2654435761  # a fixed multiplicative hash: a reproducible sample in any SQLite
@@ -72,14 +73,7 @@ def corpus_sample(db: Database, limit: int) -> list[tuple[str, str]]:
 
 def sentence_labels(db: Database) -> list[SentenceLabel]:
     """The latest touchpoint label of each mention and sentence people labelled."""
-    rows = db.execute(
-        """SELECT c.mention_id, c.sentence, c.new_value, m.text FROM corrections c
-           JOIN mentions m ON m.id = c.mention_id
-           WHERE c.field = 'touchpoint' AND c.id = (
-               SELECT max(id) FROM corrections l WHERE l.mention_id = c.mention_id
-               AND l.field = 'touchpoint' AND l.sentence IS c.sentence)
-           ORDER BY c.id""").fetchall()
-    return [SentenceLabel(*row) for row in rows]
+    return [SentenceLabel(*row) for row in latest_labels(db, "touchpoint")]
 
 
 def review_queue(db: Database, touchpoint: str | None = None, limit: int = 20) -> list[dict]:

@@ -5,9 +5,9 @@ learns from people's labels and refits only when something it depends on changed
 import itertools
 from pathlib import Path
 
-import numpy as np
 import pytest
 import yaml
+from remembering import Remembering
 
 import store
 from nlp.analysis import analyze_texts
@@ -48,26 +48,6 @@ def corpus() -> list[str]:
     sentences = [s for group in CUED.values() for s in group] + CHATTER
     cycle = itertools.cycle(sentences)
     return [" ".join(next(cycle) for _ in range(1 + i % 3)) for i in range(90)]
-
-
-class Remembering:
-    """The real models' reading of each text, done once for the whole module."""
-
-    gives_vectors = True
-
-    def __init__(self, reader):
-        self.reader, self.seen = reader, {}
-
-    def vectors(self, texts):
-        return self.read(texts)[1]
-
-    def read(self, texts):
-        new = [t for t in dict.fromkeys(texts) if t not in self.seen]
-        if new:
-            predictions, vectors = self.reader.read(new)
-            self.seen.update(zip(new, zip(predictions, vectors, strict=True), strict=True))
-        pairs = [self.seen[t] for t in texts]
-        return [p for p, _ in pairs], np.array([v for _, v in pairs], dtype=np.float32)
 
 
 @pytest.fixture(scope="module")
