@@ -47,7 +47,8 @@ class HitRecord:
 # count what is left and, with ``NOT EXISTS`` a claim, to claim batches (store.claims).
 PENDING = """FROM mentions m LEFT JOIN tags t ON t.mention_id = m.id AND t.name = ?
     WHERE (t.mention_id IS NULL OR t.model_version != ? OR t.content_hash != m.content_hash)"""
-SHORTEST_FIRST = "ORDER BY length(m.text), m.seq"  # batches hold texts of similar length
+# batches hold texts of similar length, the same batches whatever order the posts came in
+SHORTEST_FIRST = "ORDER BY length(m.text), m.id"
 
 
 def count_pending(db: Database, name: str, model_version: str) -> int:

@@ -9,8 +9,6 @@ from sqlite_utils import Database
 from store.corrections import latest_labels
 from store.mentions import utc_now
 
-KNUTH = 2654435761  # a fixed multiplicative hash: a reproducible sample in any SQLite
-
 
 @dataclass(frozen=True)
 class StoredModel:
@@ -65,10 +63,11 @@ def mention_count(db: Database) -> int:
 
 
 def corpus_sample(db: Database, limit: int) -> list[tuple[str, str]]:
-    """``(mention_id, text)`` of up to ``limit`` mentions, the same sample for the same store."""
+    """``(mention_id, text)`` of up to ``limit`` mentions, the same sample for the same posts
+    whatever order they were stored in (ids are digests of source and URL)."""
     return db.execute(
-        f"""SELECT id, text FROM mentions WHERE duplicate_of IS NULL
-            ORDER BY (seq * {KNUTH}) % 4294967296, seq LIMIT ?""", [limit]).fetchall()
+        """SELECT id, text FROM mentions WHERE duplicate_of IS NULL
+            ORDER BY id LIMIT ?""", [limit]).fetchall()
 
 
 def sentence_labels(db: Database) -> list[SentenceLabel]:
