@@ -30,6 +30,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from models.train_sentiment import LABELS, load_split, scores  # noqa: E402
+from nlp.sentiment import probabilities_of  # noqa: E402
 from nlp.sentiment_adapter import (  # noqa: E402
     ANCHOR_WEIGHT,
     PULL,
@@ -52,8 +53,7 @@ def read(texts, cache: dict, key: str, reader):
     """Probabilities ``(N, 3)`` and vectors ``(N, D)`` of ``texts`` read whole."""
     if key not in cache:
         predictions, vectors = reader(list(texts))
-        cache[key] = (np.array([[p.scores[c] for c in LABELS] for p in predictions],
-                               dtype=np.float32), vectors.astype(np.float32))
+        cache[key] = (probabilities_of(predictions), vectors.astype(np.float32))
     return cache[key]
 
 

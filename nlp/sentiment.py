@@ -268,6 +268,12 @@ class SentimentModel:
         return sentiments_of(self.probabilities(texts, batch_size))
 
 
+def probabilities_of(predictions: Sequence[Sentiment]) -> np.ndarray:
+    """``(N, 3)`` float32 probabilities in ``LABELS`` order of ``Sentiment`` objects."""
+    return np.array([[p.scores[label] for label in LABELS] for p in predictions],
+                    dtype=np.float32).reshape(len(predictions), len(LABELS))
+
+
 def sentiments_of(probabilities: np.ndarray) -> list[Sentiment]:
     """``Sentiment`` objects from ``(N, 3)`` probabilities in ``LABELS`` order."""
     out = []

@@ -18,7 +18,6 @@ keeps the store's adapter current; the tagger calls ``adjust``.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from collections.abc import Sequence
@@ -27,10 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-from nlp.sentiment import Sentiment, sentiments_of
+from nlp.sentiment import LABELS, Sentiment, probabilities_of, sentiments_of
 
 FORMAT = "otklik-sentiment-adapter/1"
-LABELS = ("negative", "neutral", "positive")
 # Chosen on the dev splits of the shared sentiment sets (bench/sentiment_adapter.py): the pull
 # toward the identity of the log-probability map and bias, and of the vector map; how much the
 # store's own unlabelled posts (the anchors) weigh against people's labels.
@@ -78,9 +76,7 @@ class SentimentAdapter:
         """The model's sentiments of texts with these vectors, as this store reads them."""
         if not predictions:
             return []
-        probabilities = np.array([[p.scores[label] for label in LABELS] for p in predictions],
-                                 dtype=np.float32)
-        return sentiments_of(self.adjust_probabilities(probabilities, vectors))
+        return sentiments_of(self.adjust_probabilities(probabilities_of(predictions), vectors))
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
@@ -97,12 +93,6 @@ class SentimentAdapter:
                 raise ValueError(f"not a sentiment adapter of this version: {meta.get('format')}")
             return cls(saved["log_map"], saved["vector_map"], saved["bias"],
                        meta["fingerprint"], meta["labels"])
-
-
-def fingerprint(*parts) -> str:
-    """A stable digest of what a fit depends on."""
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, default=str)
-                          .encode("utf-8")).hexdigest()
 
 
 def fit(examples: Sequence[LabelledText], fitted_on: str, pull: float = PULL,

@@ -13,8 +13,10 @@ from sqlite_utils import Database
 
 from nlp.analysis import analyze_texts, units_of
 from nlp.language import detect_language
-from nlp.sentiment_adapter import LABELS, LabelledText, SentimentAdapter, fingerprint, fit
+from nlp.sentiment import probabilities_of
+from nlp.sentiment_adapter import LabelledText, SentimentAdapter, fit
 from nlp.tagger import post_vector
+from nlp.touchpoint_model import fingerprint
 from store import sentiment_adapters as stored
 from store.touchpoint_models import corpus_sample
 
@@ -116,7 +118,6 @@ def readings(tagger, items: list[tuple[str, int | None]]
         else:
             continue
         kept.append(i)
-    probabilities = np.array([[p.scores[name] for name in LABELS] for p in read], np.float32)
     dim = vectors.shape[1] if vectors is not None and len(vectors) else 0
-    return (probabilities.reshape(len(read), len(LABELS)),
+    return (probabilities_of(read),
             np.array(read_vectors, np.float32).reshape(len(read), dim), kept)

@@ -658,6 +658,7 @@ def m020_sentiment_adapters(db: Database) -> None:
         """,
     )
 
+
 def _mention_dependants(db: Database) -> list[tuple[str, str]]:
     """Every ``(table, column)`` whose foreign key names ``mentions.id``."""
     tables = [row[0] for row in db.execute(

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from nlp.sentiment import Sentiment
-from nlp.sentiment_adapter import LabelledText, SentimentAdapter, fingerprint, fit
+from nlp.sentiment_adapter import LabelledText, SentimentAdapter, fit
+from nlp.touchpoint_model import fingerprint
 
 DIM = 16
 
