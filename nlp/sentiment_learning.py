@@ -11,11 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 from sqlite_utils import Database
 
-from nlp.analysis import analyze_texts, units_of
 from nlp.language import detect_language
 from nlp.sentiment import probabilities_of
 from nlp.sentiment_adapter import LabelledText, SentimentAdapter, fit
-from nlp.tagger import post_vector
 from nlp.touchpoint_model import fingerprint
 from store import sentiment_adapters as stored
 from store.touchpoint_models import corpus_sample
@@ -98,26 +96,21 @@ def readings(tagger, items: list[tuple[str, int | None]]
     reads it: a sentence (its index) with its own, a whole post of several sentences with
     its whole text's probabilities and the post's vector (a one-sentence post is its
     sentence); and which items were read (a sentence the text no longer has is not)."""
-    analyses = analyze_texts([(text, detect_language(text).language) for text, _ in items],
-                             tagger.catalogue)
-    units = [[unit.text for unit in units_of(analysis)] for analysis in analyses]
-    predictions, vectors = tagger.read_sentences([text for group in units for text in group])
-    wholes = [i for i, ((_, sentence), group) in enumerate(zip(items, units, strict=True))
-              if sentence is None and len(group) > 1]
-    whole_of = dict(zip(wholes, tagger.sentiment([analyses[i].text for i in wholes])
-                        if wholes else [], strict=True))
-    read, read_vectors, kept, at = [], [], [], 0
-    for i, ((_, sentence), group) in enumerate(zip(items, units, strict=True)):
-        start, at = at, at + len(group)
-        if i in whole_of:
-            read.append(whole_of[i])
-            read_vectors.append(post_vector(vectors[start:at], group))
-        elif group and (sentence or 0) < len(group):
-            read.append(predictions[start + (sentence or 0)])
-            read_vectors.append(vectors[start + (sentence or 0)])
+    texts = [text for text, _ in items]
+    reading = tagger.read(texts, [detect_language(text).language for text in texts])
+    read, read_vectors, kept = [], [], []
+    for i, (_, sentence) in enumerate(items):
+        span = reading.span(i)
+        if sentence is None and i in reading.wholes:
+            read.append(reading.wholes[i])
+            read_vectors.append(reading.post_vector(i))
+        elif span.start + (sentence or 0) < span.stop:
+            read.append(reading.predictions[span.start + (sentence or 0)])
+            read_vectors.append(reading.vectors[span.start + (sentence or 0)])
         else:
             continue
         kept.append(i)
+    vectors = reading.vectors
     dim = vectors.shape[1] if vectors is not None and len(vectors) else 0
     return (probabilities_of(read),
             np.array(read_vectors, np.float32).reshape(len(read), dim), kept)

@@ -110,42 +110,46 @@ class Tagger:
         """The vector of each text, without its sentiment."""
         return self.reader.vectors(texts)
 
-    def tag_batch(self, rows: Sequence[tuple[str, str, str]]) -> list[TaggedMention]:
-        """Tag ``(mention_id, text, content_hash)`` rows (pure: no database)."""
-        languages = [detect_language(text) for _, text, _ in rows]
-        analyses = analyze_texts([(text, guess.language) for (_, text, _), guess
-                                  in zip(rows, languages, strict=True)], self.catalogue)
+    def read(self, texts: Sequence[str], languages: Sequence[str]) -> Reading:
+        """Analyse posts and read each sentence (sentiment and vector), and a post of
+        several sentences whole too (see ``nlp.stance.mention_sentiment``); the models' own
+        reading, before the store's adapter and learned touchpoints."""
+        analyses = analyze_texts(list(zip(texts, languages, strict=True)), self.catalogue)
         units = [[unit.text for unit in units_of(analysis)] for analysis in analyses]
-        flat = [text for group in units for text in group]
-        predictions, vectors = self.read_sentences(flat)
-        # a post of several sentences is read whole too (see nlp.stance.mention_sentiment)
+        predictions, vectors = self.read_sentences([text for group in units for text in group])
         several = [i for i, group in enumerate(units) if len(group) > 1]
         wholes = dict(zip(several, self.sentiment([analyses[i].text for i in several])
                           if several else [], strict=True))
-        if self.adapter is not None and vectors is not None:
-            predictions, wholes = self._adapted(predictions, vectors, wholes, units)
-        if self.touchpoints is not None and vectors is not None:
+        return Reading(analyses, units, predictions, vectors, wholes)
+
+    def tag_batch(self, rows: Sequence[tuple[str, str, str]]) -> list[TaggedMention]:
+        """Tag ``(mention_id, text, content_hash)`` rows (pure: no database)."""
+        languages = [detect_language(text) for _, text, _ in rows]
+        reading = self.read([text for _, text, _ in rows],
+                            [guess.language for guess in languages])
+        analyses, predictions, wholes = reading.analyses, reading.predictions, reading.wholes
+        if self.adapter is not None and reading.vectors is not None:
+            predictions, wholes = self._adapted(reading)
+        if self.touchpoints is not None and reading.vectors is not None:
             labels = {t.id: t.name for t in self.catalogue.touchpoints}
-            analyses = add_learned_touchpoints(analyses, vectors, self.touchpoints, labels)
-        tagged, at = [], 0
-        for i, ((mention, _, content_hash), guess, analysis, group) in enumerate(zip(
-                rows, languages, analyses, units, strict=True)):
-            span = slice(at, at + len(group))
-            at += len(group)
-            vector = post_vector(vectors[span], group) if vectors is not None else None
+            analyses = add_learned_touchpoints(analyses, reading.vectors, self.touchpoints,
+                                               labels)
+        tagged = []
+        for i, ((mention, _, content_hash), guess, analysis) in enumerate(zip(
+                rows, languages, analyses, strict=True)):
+            vector = reading.post_vector(i) if reading.vectors is not None else None
             tagged.append(self._tagged(mention, content_hash, guess, analysis,
-                                       predictions[span], wholes.get(i), vector))
+                                       predictions[reading.span(i)], wholes.get(i), vector))
         return tagged
 
-    def _adapted(self, predictions, vectors, wholes: dict, units) -> tuple[list, dict]:
+    def _adapted(self, reading: Reading) -> tuple[list, dict]:
         """Sentences and whole posts as the store's adapter reads them (a whole post with
         the post's vector)."""
-        starts = np.cumsum([0, *map(len, units)])
-        posts = sorted(wholes)
-        post_vectors = np.array([post_vector(vectors[starts[i]:starts[i + 1]], units[i])
-                                 for i in posts]).reshape(len(posts), vectors.shape[1])
-        adapted_wholes = self.adapter.adjust([wholes[i] for i in posts], post_vectors)
-        return (self.adapter.adjust(predictions, vectors),
+        posts = sorted(reading.wholes)
+        post_vectors = np.array([reading.post_vector(i) for i in posts]).reshape(
+            len(posts), reading.vectors.shape[1])
+        adapted_wholes = self.adapter.adjust([reading.wholes[i] for i in posts], post_vectors)
+        return (self.adapter.adjust(reading.predictions, reading.vectors),
                 dict(zip(posts, adapted_wholes, strict=True)))
 
     def _tagged(self, mention, content_hash, guess, analysis: TextAnalysis, per_sentence,
@@ -170,6 +174,26 @@ class Tagger:
                         len(analysis.text))
         return TaggedMention(mention, analysis.text, overall.label, tags, hits, analysis.cut,
                              vector)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The models' reading of a batch of posts (``Tagger.read``)."""
+
+    analyses: list[TextAnalysis]
+    units: list[list[str]]  # each post's sentences (a post too long for the pipeline: cut)
+    predictions: list  # each sentence's sentiment, the posts' sentences one after another
+    vectors: np.ndarray | None  # each sentence's vector, in the same order; None: no encoder
+    wholes: dict[int, object]  # a post of several sentences (its index) → its whole text's
+
+    def span(self, post: int) -> slice:
+        """Where a post's sentences are in ``predictions`` and ``vectors``."""
+        start = sum(len(group) for group in self.units[:post])
+        return slice(start, start + len(self.units[post]))
+
+    def post_vector(self, post: int) -> np.ndarray:
+        """A post's vector (see ``post_vector``)."""
+        return post_vector(self.vectors[self.span(post)], self.units[post])
 
 
 def post_vector(vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
