@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,7 @@ from models.train_sentiment import (  # noqa: E402
     summarise,
 )
 from nlp.model_config import SentimentSettings, load_nlp_config  # noqa: E402
+from nlp.stance import SHORT_POST_CHARS  # noqa: E402
 
 # (set, measure, threshold): the goals on the test split
 GOALS = (
@@ -69,39 +71,59 @@ def score_model(settings: SentimentSettings, splits, batch_size: int = 64) -> di
             "rows_per_s": round(rows / seconds, 1)}
 
 
-def score_tagger(splits, batch_size: int = 64) -> dict:
-    """The document label ``otklik tag`` writes (whole text for short posts, else the
-    sentences' average), per set: the same measures as ``score_model``."""
+def score_tagger(splits, batch_size: int = 64,
+                 short_chars: Sequence[int] = (SHORT_POST_CHARS,)) -> dict[int, dict]:
+    """The document label ``otklik tag`` writes (a post of at most ``short`` characters takes
+    its whole text's sentiment, a longer one the mean of its whole text's and its
+    sentences'), per set, for each ``short`` of ``short_chars``: the same measures as
+    ``score_model``. Each post is read once."""
+    from nlp.language import detect_language
+    from nlp.stance import mention_sentiment
     from nlp.tagger import Tagger
 
     tagger = Tagger.default()
     start = time.perf_counter()
-    per_set = {}
+    per_set: dict[int, dict] = {short: {} for short in short_chars}
     for s in splits:
-        pred = []
+        pred: dict[int, list[str]] = {short: [] for short in short_chars}
         for at in range(0, len(s.texts), batch_size):
-            batch = [(str(i), text, "") for i, text in enumerate(s.texts[at:at + batch_size])]
-            pred += [t.sentiment for t in tagger.tag_batch(batch)]
-        per_set[s.name] = scores(s.labels, pred, s.classes)
+            texts = s.texts[at:at + batch_size]
+            reading = tagger.read(texts, [detect_language(text).language for text in texts])
+            for i, analysis in enumerate(reading.analyses):
+                sentences = reading.predictions[reading.span(i)]
+                for short in short_chars:
+                    pred[short].append(mention_sentiment(analysis, sentences,
+                                                         reading.wholes.get(i), short).label)
+        for short in short_chars:
+            per_set[short][s.name] = scores(s.labels, pred[short], s.classes)
     rows = sum(len(s.texts) for s in splits)
     seconds = time.perf_counter() - start
-    return {"model": "otklik tag (document label)", "version": tagger.version,
-            "precision": "config", "sets": per_set,
-            "languages": summarise(per_set, {s.name: s.lang for s in splits}),
-            "load_s": 0.0, "predict_s": round(seconds, 1), "rows_per_s": round(rows / seconds, 1)}
+    return {short: {"model": f"otklik tag (document label, short posts <= {short} chars)",
+                    "version": tagger.version, "precision": "config", "sets": sets,
+                    "languages": summarise(sets, {s.name: s.lang for s in splits}),
+                    "load_s": 0.0, "predict_s": round(seconds, 1),
+                    "rows_per_s": round(rows / seconds, 1)}
+            for short, sets in per_set.items()}
 
 
 def print_document_comparison(predict: dict, tagger: dict) -> None:
-    """``predict`` on whole texts against the tagger's document label, set by set."""
+    """``predict`` on whole texts against the tagger's document label, set by set, and how
+    many sets the tagger loses."""
     print(f"\n{'set':38} {'predict: macroF1  F1pn  F1neu':>30} "
           f"{'tagger: macroF1  F1pn  F1neu':>30}")
+    gaps = []
     for name, ours in tagger["sets"].items():
         whole = predict["sets"][name]
+        gaps.append(ours["macro_f1"] - whole["macro_f1"])
         cells = [_cell(r[k]) for r in (whole, ours)
                  for k in ("macro_f1", "f1_pos_neg")]
         neutral = [_cell(r["f1"]["neutral"]) for r in (whole, ours)]
         print(f"{name:38} {cells[0]:>16} {cells[1]} {neutral[0]} "
               f"{cells[2]:>16} {cells[3]} {neutral[1]}")
+    below = [gap for gap in gaps if gap < 0]
+    print(f"{tagger['model']}: mean macro-F1 minus predict's {sum(gaps) / len(gaps):+.4f}; "
+          f"below predict on {len(below)} of {len(gaps)} sets"
+          + (f" (at worst {min(below):+.4f})" if below else ""))
 
 
 def _cell(value) -> str:
@@ -178,8 +200,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--document", action="store_true",
                    help="also score the document label otklik tag writes (whole text and "
                         "sentences), with the configured model")
+    p.add_argument("--short-post-chars", default=str(SHORT_POST_CHARS),
+                   help="with --document: comma-separated lengths up to which a post takes "
+                        "its whole text's sentiment (default: the tagger's)")
     p.add_argument("--json", type=Path, help="write all figures here")
     args = p.parse_args(argv)
+    try:
+        shorts = [int(value) for value in args.short_post_chars.split(",")]
+    except ValueError:
+        p.error(f"--short-post-chars: {args.short_post_chars!r} is not a list of numbers")
 
     import torch
 
@@ -226,9 +255,12 @@ def main(argv: list[str] | None = None) -> int:
         report["references"].append(ref)
 
     if args.document:
-        report["document"] = score_tagger(splits, args.batch_size)
-        print_result(report["document"], f"{args.split}, the tagger's document label")
-        print_document_comparison(result, report["document"])
+        documents = score_tagger(splits, args.batch_size, shorts)
+        report["document"] = documents[shorts[0]]
+        report["document_by_short_post_chars"] = documents
+        for document in documents.values():
+            print_result(document, f"{args.split}, the tagger's document label")
+            print_document_comparison(result, document)
 
     print("\ngoals:")
     for what, value, target, ok in goal_lines(result, report["references"]):

@@ -28,18 +28,19 @@ class Overall:
     evidence: dict
 
 
-def mention_sentiment(analysis: TextAnalysis, per_sentence: list, whole=None) -> Overall:
+def mention_sentiment(analysis: TextAnalysis, per_sentence: list, whole=None,
+                      short_chars: int = SHORT_POST_CHARS) -> Overall:
     """The post's sentiment from its sentences' probabilities (averaged, weighted by length)
-    and, when it was read whole too (``whole``), its whole text's: a short post takes its
-    whole text's, a longer one the mean of both. The evidence names the sentences that
-    carry the verdict."""
+    and, when it was read whole too (``whole``), its whole text's: a post of at most
+    ``short_chars`` characters takes its whole text's, a longer one the mean of both. The
+    evidence names the sentences that carry the verdict."""
     texts = [s.text for s in analysis.sentences] or [analysis.text]
     weights = [max(1, len(text)) for text in texts]
     total = sum(weights)
     mean = {label: sum(w * p.scores[label] for w, p in zip(weights, per_sentence, strict=True))
             / total for label in LABELS}
     if whole is not None:
-        short = len(analysis.text) <= SHORT_POST_CHARS
+        short = len(analysis.text) <= short_chars
         mean = {label: whole.scores[label] if short else (whole.scores[label] + mean[label]) / 2
                 for label in LABELS}
     label = max(LABELS, key=lambda name: mean[name])
