@@ -228,3 +228,17 @@ def test_a_long_post_takes_the_mean_of_its_whole_text_and_its_sentences(tagger):
     negative = (0.8 + 0.1 * weight + 0.8 * (1 - weight)) / 2
     assert tagged.sentiment == "negative"
     assert tagged.tags[1].score == pytest.approx(negative, abs=1e-3)
+
+
+def test_a_batch_is_read_once_per_sentence_and_once_whole_per_post_of_several(tagger):
+    posts = ["Волна списала деньги.", "Ужас, нет, не то. Доволен поддержкой.", "Great."]
+    reading = tagger.read(posts, ["ru", "ru", "en"])
+    assert [len(group) for group in reading.units] == [1, 2, 1]
+    assert [reading.span(i) for i in range(3)] == [slice(0, 1), slice(1, 3), slice(3, 4)]
+    assert tagger.encoder.texts == [text for group in reading.units for text in group]
+    assert set(reading.wholes) == {1}  # a one-sentence post is its sentence
+    assert reading.wholes[1].label == "negative"
+    assert [p.label for p in reading.predictions[reading.span(1)]] == ["negative", "positive"]
+    vector = reading.post_vector(1)
+    assert vector.shape == (reading.vectors.shape[1],)
+    assert float((vector ** 2).sum()) == pytest.approx(1.0, abs=1e-5)
